@@ -1,0 +1,26 @@
+package io.gadgetexporter.config;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The whole configuration of the agent, valid as far as the loader can tell (gadget parameters and
+ * gadget existence are checked by the runtime).
+ *
+ * @param source the file it came from, as given, or {@link ConfigLoader#EMBEDDED_DEFAULT}
+ * @param gadgets at least one, names unique, in the order written
+ */
+public record AgentConfig(String source, HttpConfig http, List<InstanceConfig> gadgets) {
+
+  public AgentConfig {
+    requireNonNull(source, "source");
+    requireNonNull(http, "http");
+    gadgets = List.copyOf(gadgets);
+  }
+
+  public Optional<InstanceConfig> gadget(String instanceName) {
+    return gadgets.stream().filter(g -> g.name().equals(instanceName)).findFirst();
+  }
+}

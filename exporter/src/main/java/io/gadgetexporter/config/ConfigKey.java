@@ -1,0 +1,82 @@
+package io.gadgetexporter.config;
+
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * Every key the config file accepts, with its type and default as the reference documents them.
+ *
+ * <p>This is the one list: {@link ConfigReader} takes each mapping's known keys from here and
+ * rejects the rest, and {@code ConfigDocumentationTest} checks that the key table of {@code
+ * docs/configuration.md} has exactly these rows — so the code and its reference cannot drift apart.
+ *
+ * <p>A path names the keys of list items with {@code []}: {@code gadgets[].name}.
+ */
+enum ConfigKey {
+  HTTP("http", "mapping", "—"),
+  HTTP_LISTEN("http.listen", "host:port", HttpConfig.DEFAULT.listenAddress()),
+  GADGETS("gadgets", "list", "the default gadgets"),
+  NAME("gadgets[].name", "string", "the gadget name"),
+  GADGET("gadgets[].gadget", "string", "required"),
+  PARAMS("gadgets[].params", "mapping of scalars", "the gadget's defaults"),
+  RING_BUFFER("gadgets[].ring_buffer", "mapping", "—"),
+  RING_BUFFER_SIZE(
+      "gadgets[].ring_buffer.size", "size", Units.formatSize(RingBufferConfig.DEFAULT_SIZE_BYTES)),
+  RING_BUFFER_WAKEUP_BYTES(
+      "gadgets[].ring_buffer.wakeup_bytes",
+      "size",
+      Units.formatSize(RingBufferConfig.DEFAULT_WAKEUP_BYTES) + " (at most size/4)"),
+  RING_BUFFER_DRAIN_INTERVAL(
+      "gadgets[].ring_buffer.drain_interval",
+      "duration",
+      Units.formatDuration(RingBufferConfig.DEFAULT_DRAIN_INTERVAL));
+
+  /** The sections whose keys are listed here: the document itself, and one per mapping key. */
+  static final String ROOT = "";
+
+  static final String INSTANCE = "gadgets[]";
+
+  private final String path;
+  private final String type;
+  private final String defaultText;
+
+  ConfigKey(String path, String type, String defaultText) {
+    this.path = path;
+    this.type = type;
+    this.defaultText = defaultText;
+  }
+
+  String path() {
+    return path;
+  }
+
+  String type() {
+    return type;
+  }
+
+  /** The default as the reference states it; "required" for a key that has none. */
+  String defaultText() {
+    return defaultText;
+  }
+
+  boolean required() {
+    return defaultText.equals("required");
+  }
+
+  /** The key as written in the file: {@code wakeup_bytes}. */
+  String leaf() {
+    return path.substring(path.lastIndexOf('.') + 1);
+  }
+
+  /**
+   * The path of the mapping this key belongs to: {@code gadgets[].ring_buffer}, or {@link #ROOT}.
+   */
+  String section() {
+    int dot = path.lastIndexOf('.');
+    return dot < 0 ? ROOT : path.substring(0, dot);
+  }
+
+  static List<ConfigKey> inSection(String section) {
+    return Arrays.stream(values()).filter(key -> key.section().equals(section)).toList();
+  }
+}

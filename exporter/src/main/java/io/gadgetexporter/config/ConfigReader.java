@@ -1,0 +1,517 @@
+package io.gadgetexporter.config;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.snakeyaml.engine.v2.common.ScalarStyle;
+import org.snakeyaml.engine.v2.nodes.MappingNode;
+import org.snakeyaml.engine.v2.nodes.Node;
+import org.snakeyaml.engine.v2.nodes.NodeTuple;
+import org.snakeyaml.engine.v2.nodes.ScalarNode;
+import org.snakeyaml.engine.v2.nodes.SequenceNode;
+import org.snakeyaml.engine.v2.nodes.Tag;
+
+/**
+ * Walks the composed YAML node tree into an {@link AgentConfig}, recording every problem it meets
+ * instead of stopping at the first, and throws them all together at the end.
+ *
+ * <p>Working on nodes rather than on the maps snakeyaml would construct keeps each value's
+ * position, lets duplicate keys be reported where they are, and lets {@code ${ENV}} interpolation
+ * happen before a scalar is typed, so {@code max_args: ${MAX_ARGS:-20}} is the number 20.
+ *
+ * <p>One reader reads one document; it is not reusable.
+ */
+final class ConfigReader {
+
+  private static final Pattern INSTANCE_NAME = Pattern.compile("[a-z0-9][a-z0-9_-]*");
+  private static final int INSTANCE_NAME_MAX_LENGTH = 63;
+  private static final String INSTANCE_NAME_RULE =
+      "lowercase letters, digits, '_' and '-', starting with a letter or digit, at most "
+          + INSTANCE_NAME_MAX_LENGTH
+          + " characters";
+
+  /** A scalar value, after interpolation. {@code plain}: unquoted, so YAML gives it a type. */
+  private record Scalar(String text, boolean plain, ConfigLocation location) {}
+
+  /** Where an instance name was taken, to point at both uses of a duplicate. */
+  private record NameUse(String keyPath, ConfigLocation location, boolean defaulted) {}
+
+  private final String file;
+  private final Interpolation interpolation;
+  private final Supplier<List<InstanceConfig>> defaultGadgets;
+  private final List<ConfigException.Problem> problems = new ArrayList<>();
+  private final Map<String, NameUse> instanceNames = new HashMap<>();
+
+  /**
+   * @param defaultGadgets the instances to run when the file has no {@code gadgets} key
+   */
+  ConfigReader(
+      String file, Map<String, String> environment, Supplier<List<InstanceConfig>> defaultGadgets) {
+    this.file = file;
+    this.interpolation = new Interpolation(environment);
+    this.defaultGadgets = defaultGadgets;
+  }
+
+  /**
+   * @param document the composed document, or empty for a file with no content (all defaults)
+   * @throws ConfigException with every problem found, in document order
+   */
+  AgentConfig read(Optional<Node> document) {
+    Map<ConfigKey, Node> keys =
+        document.isEmpty() ? Map.of() : mapping(document.get(), "", ConfigKey.ROOT);
+    HttpConfig http = readHttp(keys.get(ConfigKey.HTTP));
+    Node gadgetsNode = keys.get(ConfigKey.GADGETS);
+    List<InstanceConfig> gadgets =
+        gadgetsNode == null ? defaultGadgets.get() : readGadgets(gadgetsNode);
+    throwIfProblems();
+    return new AgentConfig(file, http, gadgets);
+  }
+
+  private void throwIfProblems() {
+    if (!problems.isEmpty()) {
+      problems.sort(
+          Comparator.comparingInt((ConfigException.Problem p) -> p.location().line())
+              .thenComparingInt(p -> p.location().column()));
+      throw new ConfigException(problems);
+    }
+  }
+
+  // ---- the sections -----------------------------------------------------------------------
+
+  private HttpConfig readHttp(Node node) {
+    if (node == null) {
+      return HttpConfig.DEFAULT;
+    }
+    String keyPath = ConfigKey.HTTP.path();
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, ConfigKey.HTTP.path());
+    return value(
+            keys,
+            ConfigKey.HTTP_LISTEN,
+            keyPath,
+            "host:port",
+            HttpConfig::parseListen,
+            listen -> Optional.empty()) // parseListen has checked everything
+        .orElse(HttpConfig.DEFAULT);
+  }
+
+  private List<InstanceConfig> readGadgets(Node node) {
+    String keyPath = ConfigKey.GADGETS.path();
+    if (isNull(node) || (node instanceof SequenceNode list && list.getValue().isEmpty())) {
+      problem(
+          node,
+          keyPath,
+          "is empty; list at least one gadget instance, or leave the key out to run the default"
+              + " gadgets");
+      return List.of();
+    }
+    if (!(node instanceof SequenceNode list)) {
+      problem(node, keyPath, "expected a list of gadget instances, got " + describe(node));
+      return List.of();
+    }
+    List<InstanceConfig> instances = new ArrayList<>();
+    for (int i = 0; i < list.getValue().size(); i++) {
+      readInstance(list.getValue().get(i), keyPath + "[" + i + "]").ifPresent(instances::add);
+    }
+    return instances;
+  }
+
+  private Optional<InstanceConfig> readInstance(Node node, String keyPath) {
+    if (!(node instanceof MappingNode)) {
+      problem(node, keyPath, "expected a mapping with at least 'gadget', got " + describe(node));
+      return Optional.empty();
+    }
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, ConfigKey.INSTANCE);
+    ConfigLocation location = location(node);
+    String gadgetKeyPath = join(keyPath, ConfigKey.GADGET.leaf());
+    Optional<Scalar> gadget =
+        Optional.ofNullable(keys.get(ConfigKey.GADGET))
+            .flatMap(g -> scalar(g, gadgetKeyPath, "a gadget name or path"))
+            .filter(g -> checkGadget(g, gadgetKeyPath));
+    Optional<String> name = readInstanceName(keys.get(ConfigKey.NAME), gadget, keyPath, location);
+    Map<String, ParamValue> params =
+        readParams(keys.get(ConfigKey.PARAMS), join(keyPath, ConfigKey.PARAMS.leaf()));
+    Optional<RingBufferConfig> ringBuffer =
+        readRingBuffer(
+            keys.get(ConfigKey.RING_BUFFER), join(keyPath, ConfigKey.RING_BUFFER.leaf()));
+    if (gadget.isEmpty() || name.isEmpty() || ringBuffer.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new InstanceConfig(
+            name.get(),
+            gadget.get().text(),
+            params,
+            ringBuffer.get(),
+            keyPath,
+            location,
+            gadget.get().location()));
+  }
+
+  /** A built-in name is checked for its form only; whether it exists is the runtime's to say. */
+  private boolean checkGadget(Scalar gadget, String keyPath) {
+    String text = gadget.text();
+    if (text.isBlank()) {
+      problem(gadget.location(), keyPath, "is empty; expected a gadget name or path");
+      return false;
+    }
+    if (!text.contains("/") && !INSTANCE_NAME.matcher(text).matches()) {
+      problem(
+          gadget.location(),
+          keyPath,
+          "'"
+              + text
+              + "' is not a built-in gadget name (lowercase letters, digits, '_' and '-');"
+              + " a path to a gadget directory contains '/', e.g. ./"
+              + text);
+      return false;
+    }
+    return true;
+  }
+
+  private Optional<String> readInstanceName(
+      Node node, Optional<Scalar> gadget, String keyPath, ConfigLocation instanceLocation) {
+    if (node != null) {
+      String nameKeyPath = join(keyPath, ConfigKey.NAME.leaf());
+      Optional<String> name =
+          scalar(node, nameKeyPath, "an instance name")
+              .map(Scalar::text)
+              .filter(n -> check(node, nameKeyPath, instanceNameProblem("'" + n + "' is", n)));
+      name.ifPresent(n -> claimName(n, new NameUse(nameKeyPath, location(node), false)));
+      return name;
+    }
+    if (gadget.isEmpty()) {
+      return Optional.empty();
+    }
+    String gadgetText = gadget.get().text();
+    String defaultName = defaultInstanceName(gadgetText);
+    String subject =
+        "the name defaults to the gadget "
+            + (gadgetText.contains("/") ? "directory's " : "")
+            + "name '"
+            + defaultName
+            + "', which is";
+    Optional<String> problem =
+        instanceNameProblem(subject, defaultName).map(m -> m + "; set 'name'");
+    if (problem.isPresent()) {
+      problem(instanceLocation, keyPath, problem.get());
+      return Optional.empty();
+    }
+    claimName(defaultName, new NameUse(keyPath, instanceLocation, true));
+    return Optional.of(defaultName);
+  }
+
+  /** The last part of a path ({@code ./gadgets/my_gadget/} → {@code my_gadget}), or the name. */
+  private static String defaultInstanceName(String gadget) {
+    String trimmed = gadget.replaceAll("/+$", "");
+    return trimmed.substring(trimmed.lastIndexOf('/') + 1);
+  }
+
+  /**
+   * @param subject how the message names the value: "'Exec' is"
+   */
+  private static Optional<String> instanceNameProblem(String subject, String name) {
+    if (INSTANCE_NAME.matcher(name).matches() && name.length() <= INSTANCE_NAME_MAX_LENGTH) {
+      return Optional.empty();
+    }
+    return Optional.of(subject + " not a valid instance name: " + INSTANCE_NAME_RULE);
+  }
+
+  private void claimName(String name, NameUse use) {
+    NameUse first = instanceNames.putIfAbsent(name, use);
+    if (first == null) {
+      return;
+    }
+    String how = use.defaulted() ? "the name defaults to '" + name + "', which" : "'" + name + "'";
+    problem(
+        use.location(),
+        use.keyPath(),
+        "duplicate instance name: "
+            + how
+            + " is already used by "
+            + first.keyPath().replaceAll("\\.name$", "")
+            + " (line "
+            + first.location().line()
+            + "); instance names must be unique"
+            + (use.defaulted() ? ", set 'name'" : ""));
+  }
+
+  /** Scalars only: a gadget parameter is one value; the runtime checks it against gadget.yaml. */
+  private Map<String, ParamValue> readParams(Node node, String keyPath) {
+    Map<String, ParamValue> params = new LinkedHashMap<>();
+    if (node == null || isNull(node)) {
+      return params;
+    }
+    for (Map.Entry<String, NodeTuple> entry : entries(node, keyPath).entrySet()) {
+      String key = entry.getKey();
+      String paramKeyPath = join(keyPath, key);
+      Node valueNode = entry.getValue().getValueNode();
+      scalar(valueNode, paramKeyPath, "a single value (string, number or boolean)")
+          .ifPresent(
+              s ->
+                  params.put(
+                      key,
+                      new ParamValue(key, typedValue(s), s.text(), paramKeyPath, s.location())));
+    }
+    return params;
+  }
+
+  /** Empty when something in it is wrong (the problem is recorded). */
+  private Optional<RingBufferConfig> readRingBuffer(Node node, String keyPath) {
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys =
+        node == null ? Map.of() : mapping(node, keyPath, ConfigKey.RING_BUFFER.path());
+    Optional<Long> size =
+        value(
+            keys,
+            ConfigKey.RING_BUFFER_SIZE,
+            keyPath,
+            "a size such as 8MiB",
+            Units::parseSize,
+            RingBufferConfig::sizeProblem);
+    boolean sizeWrong = keys.containsKey(ConfigKey.RING_BUFFER_SIZE) && size.isEmpty();
+    long sizeBytes = size.orElse(RingBufferConfig.DEFAULT_SIZE_BYTES);
+    Optional<Long> wakeupBytes =
+        value(
+            keys,
+            ConfigKey.RING_BUFFER_WAKEUP_BYTES,
+            keyPath,
+            "a size such as 1MiB",
+            Units::parseSize,
+            // Against a wrong size there is nothing sensible to say; the size is reported.
+            w -> sizeWrong ? Optional.empty() : RingBufferConfig.wakeupProblem(w, sizeBytes));
+    Optional<Duration> drainInterval =
+        value(
+            keys,
+            ConfigKey.RING_BUFFER_DRAIN_INTERVAL,
+            keyPath,
+            "a duration such as 100ms",
+            Units::parseDuration,
+            RingBufferConfig::drainIntervalProblem);
+    if (problems.size() > problemsBefore) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new RingBufferConfig(
+            sizeBytes,
+            wakeupBytes.orElse(RingBufferConfig.defaultWakeupBytes(sizeBytes)),
+            drainInterval.orElse(RingBufferConfig.DEFAULT_DRAIN_INTERVAL)));
+  }
+
+  // ---- mappings and scalars ---------------------------------------------------------------
+
+  /**
+   * The known keys of a mapping, by schema key; reports unknown, duplicate and missing required
+   * keys. A null value ({@code http:} with nothing under it) reads as an empty mapping.
+   *
+   * @param section the schema path of this mapping, see {@link ConfigKey#section()}
+   */
+  private Map<ConfigKey, Node> mapping(Node node, String keyPath, String section) {
+    Map<ConfigKey, Node> known = new EnumMap<>(ConfigKey.class);
+    List<ConfigKey> allowed = ConfigKey.inSection(section);
+    if (isNull(node)) {
+      reportMissingRequired(node, keyPath, allowed, known);
+      return known;
+    }
+    if (!(node instanceof MappingNode)) {
+      problem(
+          node,
+          keyPath,
+          "expected a mapping with keys " + leaves(allowed) + ", got " + describe(node));
+      return known;
+    }
+    for (Map.Entry<String, NodeTuple> entry : entries(node, keyPath).entrySet()) {
+      String key = entry.getKey();
+      Optional<ConfigKey> match = allowed.stream().filter(k -> k.leaf().equals(key)).findFirst();
+      if (match.isPresent()) {
+        known.put(match.get(), entry.getValue().getValueNode());
+      } else {
+        problem(entry.getValue().getKeyNode(), join(keyPath, key), unknownKey(key, allowed));
+      }
+    }
+    reportMissingRequired(node, keyPath, allowed, known);
+    return known;
+  }
+
+  private void reportMissingRequired(
+      Node node, String keyPath, List<ConfigKey> allowed, Map<ConfigKey, Node> present) {
+    for (ConfigKey key : allowed) {
+      if (key.required() && !present.containsKey(key)) {
+        problem(node, keyPath, "missing required key '" + key.leaf() + "'");
+      }
+    }
+  }
+
+  private static String unknownKey(String key, List<ConfigKey> allowed) {
+    String message = "unknown key '" + key + "'";
+    if (key.equals("<<")) {
+      return message + "; YAML merge keys are not supported, write the keys out";
+    }
+    Optional<String> suggestion =
+        Suggestions.nearest(key, allowed.stream().map(ConfigKey::leaf).toList());
+    if (suggestion.isPresent()) {
+      return message + "; did you mean '" + suggestion.get() + "'?";
+    }
+    Optional<String> elsewhere =
+        Arrays.stream(ConfigKey.values())
+            .filter(k -> k.leaf().equals(key))
+            .map(k -> k.section().isEmpty() ? "the top level" : k.section())
+            .findFirst();
+    return message
+        + elsewhere.map(section -> "; '" + key + "' belongs under " + section).orElse("")
+        + "; expected one of: "
+        + leaves(allowed);
+  }
+
+  /** A mapping's entries by key text, in order; reports duplicate and non-scalar keys. */
+  private Map<String, NodeTuple> entries(Node node, String keyPath) {
+    Map<String, NodeTuple> entries = new LinkedHashMap<>();
+    if (!(node instanceof MappingNode mapping)) {
+      problem(node, keyPath, "expected a mapping, got " + describe(node));
+      return entries;
+    }
+    for (NodeTuple tuple : mapping.getValue()) {
+      if (!(tuple.getKeyNode() instanceof ScalarNode keyNode)) {
+        problem(
+            tuple.getKeyNode(),
+            keyPath,
+            "a key must be a plain name, not " + describe(tuple.getKeyNode()));
+        continue;
+      }
+      String key = keyNode.getValue();
+      NodeTuple first = entries.putIfAbsent(key, tuple);
+      if (first != null) {
+        ConfigLocation firstAt = location(first.getKeyNode());
+        problem(
+            keyNode,
+            join(keyPath, key),
+            "duplicate key (first written at line "
+                + firstAt.line()
+                + ", column "
+                + firstAt.column()
+                + ")");
+      }
+    }
+    return entries;
+  }
+
+  /**
+   * The value of an optional key, converted by {@code parser} and checked by {@code rule}; empty
+   * when the key is absent or its value wrong (the problem is recorded).
+   */
+  private <T> Optional<T> value(
+      Map<ConfigKey, Node> keys,
+      ConfigKey key,
+      String sectionKeyPath,
+      String expected,
+      Function<String, T> parser,
+      Function<T, Optional<String>> rule) {
+    Node node = keys.get(key);
+    if (node == null) {
+      return Optional.empty();
+    }
+    String keyPath = join(sectionKeyPath, key.leaf());
+    return parsed(node, keyPath, expected, parser).filter(v -> check(node, keyPath, rule.apply(v)));
+  }
+
+  /** A scalar converted by {@code parser}, which reports bad values by IllegalArgumentException. */
+  private <T> Optional<T> parsed(
+      Node node, String keyPath, String expected, Function<String, T> parser) {
+    Optional<Scalar> scalar = scalar(node, keyPath, expected);
+    try {
+      return scalar.map(s -> parser.apply(s.text()));
+    } catch (IllegalArgumentException e) {
+      problem(node, keyPath, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** A scalar's text after interpolation; reports nulls, collections and interpolation errors. */
+  private Optional<Scalar> scalar(Node node, String keyPath, String expected) {
+    if (!(node instanceof ScalarNode scalar)) {
+      problem(node, keyPath, "expected " + expected + ", got " + describe(node));
+      return Optional.empty();
+    }
+    boolean plain = scalar.getScalarStyle() == ScalarStyle.PLAIN && !isExplicitString(scalar);
+    String text;
+    try {
+      text = interpolation.apply(scalar.getValue());
+    } catch (IllegalArgumentException e) {
+      problem(node, keyPath, e.getMessage());
+      return Optional.empty();
+    }
+    if (plain && YamlScalars.isNull(text)) {
+      String after = text.equals(scalar.getValue()) ? "" : " (after interpolation)";
+      problem(node, keyPath, "has no value" + after + "; expected " + expected);
+      return Optional.empty();
+    }
+    return Optional.of(new Scalar(text, plain, location(node)));
+  }
+
+  private static Object typedValue(Scalar scalar) {
+    return scalar.plain() ? YamlScalars.typed(scalar.text()) : scalar.text();
+  }
+
+  /** {@code !!str 5}: the user asked for a string, as quoting would. */
+  private static boolean isExplicitString(ScalarNode node) {
+    return !node.isResolved() && Tag.STR.equals(node.getTag());
+  }
+
+  private boolean check(Node node, String keyPath, Optional<String> problem) {
+    problem.ifPresent(message -> problem(node, keyPath, message));
+    return problem.isEmpty();
+  }
+
+  private static boolean isNull(Node node) {
+    return node instanceof ScalarNode scalar
+        && scalar.getScalarStyle() == ScalarStyle.PLAIN
+        && !isExplicitString(scalar)
+        && YamlScalars.isNull(scalar.getValue());
+  }
+
+  private static String describe(Node node) {
+    if (node instanceof MappingNode) {
+      return "a mapping";
+    }
+    if (node instanceof SequenceNode) {
+      return "a list";
+    }
+    if (isNull(node)) {
+      return "no value";
+    }
+    return "'" + ((ScalarNode) node).getValue() + "'";
+  }
+
+  private static String leaves(List<ConfigKey> keys) {
+    return keys.stream().map(ConfigKey::leaf).collect(Collectors.joining(", "));
+  }
+
+  private static String join(String keyPath, String key) {
+    return keyPath.isEmpty() ? key : keyPath + "." + key;
+  }
+
+  private void problem(Node node, String keyPath, String message) {
+    problem(location(node), keyPath, message);
+  }
+
+  private void problem(ConfigLocation location, String keyPath, String message) {
+    problems.add(new ConfigException.Problem(location, keyPath, message));
+  }
+
+  /** snakeyaml counts from 0; people and editors count from 1. */
+  private ConfigLocation location(Node node) {
+    return node.getStartMark()
+        .map(mark -> new ConfigLocation(file, mark.getLine() + 1, mark.getColumn() + 1))
+        .orElseGet(() -> ConfigLocation.wholeFile(file));
+  }
+}
