@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Well-known typedefs for gadget event fields.
+ *
+ * Userspace describes an event from the object's BTF alone: a field declared with one of these
+ * typedefs is decoded by its meaning (a timestamp becomes wall-clock time, an errno its name, ...),
+ * everything else by its plain C type. Keep the names: the agent matches on them.
+ *
+ * Scalars: the field's type is the typedef (BTF: member -> TYPEDEF gadget_x -> TYPEDEF __u64 -> INT).
+ *
+ * Strings and byte buffers (gadget_comm, gadget_path, gadget_args): the typedef names the ELEMENT
+ * type and the field is an array of it, e.g. `gadget_path fname[256]`. BTF then records
+ * member -> ARRAY(elem = TYPEDEF gadget_path -> INT char, nelems = 256), so any length keeps the
+ * name. A reader looking for the well-known name must therefore look through an ARRAY into its
+ * element type (see docs/architecture.md, "Gadgets"). This is the only convention used for
+ * array-valued typedefs: never `typedef char x[N]`.
+ */
+#ifndef GADGET_TYPES_H
+#define GADGET_TYPES_H
+
+/* bpf_ktime_get_boot_ns(): nanoseconds since boot, suspend included. */
+typedef __u64 gadget_timestamp;
+
+/* Namespace inode numbers (as in /proc/<pid>/ns/{mnt,net}) and the cgroup v2 id. */
+typedef __u64 gadget_mntns_id;
+typedef __u64 gadget_netns_id;
+typedef __u64 gadget_cgroup_id;
+
+/* Ids as seen from the initial namespaces. pid = tgid (process), tid = thread. */
+typedef __u32 gadget_pid;
+typedef __u32 gadget_tid;
+typedef __u32 gadget_ppid;
+typedef __u32 gadget_uid;
+typedef __u32 gadget_gid;
+
+/* Element types of string fields: declare `gadget_comm comm[GADGET_COMM_LEN]`. */
+#define GADGET_COMM_LEN 16 /* TASK_COMM_LEN */
+typedef char gadget_comm; /* task->comm: NUL-terminated unless it fills the array */
+typedef char gadget_path; /* a file path, NUL-terminated (cut at the array length) */
+
+/*
+ * `gadget_args args[N]` holds NUL-separated strings; the struct's `gadget_args_size` field named
+ * `<args field>_size` (e.g. `args_size`) says how many bytes of it are meaningful.
+ */
+typedef char gadget_args;
+typedef __u32 gadget_args_size;
+
+/* A positive errno value (ENOENT = 2). */
+typedef __u32 gadget_errno;
+/* A syscall's return value: >= 0 on success, -errno on failure. */
+typedef __s64 gadget_syscall_ret;
+/* open(2) flags (O_WRONLY|O_CREAT|...) and the mode bits given with O_CREAT/O_TMPFILE. */
+typedef __u32 gadget_open_flags;
+typedef __u32 gadget_file_mode;
+/* 0 = false, anything else = true. */
+typedef __u8 gadget_bool;
+
+#endif /* GADGET_TYPES_H */
