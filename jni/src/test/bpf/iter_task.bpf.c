@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: GPL-2.0
+/* One line per process: "<tgid> <comm>". */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("iter/task")
+int dump_task(struct bpf_iter__task *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct task_struct *task = ctx->task;
+
+	if (!task || task->pid != task->tgid)
+		return 0;
+	BPF_SEQ_PRINTF(seq, "%d %s\n", task->tgid, task->comm);
+	return 0;
+}
