@@ -1,0 +1,105 @@
+package io.gadgetexporter.cli;
+
+import io.gadgetexporter.agent.Agent;
+import io.gadgetexporter.agent.AgentStartException;
+import io.gadgetexporter.columns.ColumnsSink;
+import io.gadgetexporter.columns.JsonSink;
+import io.gadgetexporter.config.AgentConfig;
+import io.gadgetexporter.config.ConfigException;
+import io.gadgetexporter.config.ConfigLoader;
+import io.gadgetexporter.gadget.EventSink;
+import io.gadgetexporter.gadget.GadgetCatalog;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Logger;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code gadget-exporter run}: runs the agent until SIGINT or SIGTERM. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    description = "Runs the agent: loads the configured gadgets and serves /metrics.")
+final class RunCommand implements Callable<Integer> {
+  private static final Logger logger = Logger.getLogger(RunCommand.class.getName());
+
+  /** What to print per event. */
+  enum Output {
+    columns,
+    json,
+    none
+  }
+
+  @Option(
+      names = "--config",
+      paramLabel = "FILE",
+      description = "Configuration file (YAML). Default: the embedded default configuration.")
+  Path config;
+
+  @Option(
+      names = "--output",
+      paramLabel = "FORMAT",
+      description =
+          "Per-event output on standard output: ${COMPLETION-CANDIDATES}. Default: columns when"
+              + " standard output is a terminal, otherwise none.")
+  Output output;
+
+  @Override
+  public Integer call() {
+    AgentConfig agentConfig;
+    try {
+      agentConfig = config == null ? ConfigLoader.loadDefault() : ConfigLoader.load(config);
+    } catch (ConfigException e) {
+      System.err.println("gadget-exporter: invalid configuration:\n" + e.getMessage());
+      return Main.EXIT_CONFIG;
+    }
+    Agent agent;
+    try {
+      agent = Agent.start(agentConfig, GadgetCatalog.builtIn(), sink());
+    } catch (ConfigException e) {
+      System.err.println("gadget-exporter: invalid configuration:\n" + e.getMessage());
+      return Main.EXIT_CONFIG;
+    } catch (AgentStartException | IllegalStateException e) {
+      System.err.println("gadget-exporter: cannot start: " + e.getMessage());
+      return Main.EXIT_HOST;
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  // Not through java.util.logging: its own shutdown hook may have closed it.
+                  System.err.println("gadget-exporter: stopping: detaching every gadget");
+                  agent.close();
+                  System.err.println("gadget-exporter: stopped");
+                  stopped.countDown();
+                },
+                "shutdown"));
+    logger.info(
+        "ready: "
+            + agent.instances().size()
+            + " gadget instance(s) attached; metrics at http://"
+            + agentConfig.http().host()
+            + ":"
+            + agent.httpPort()
+            + "/metrics");
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private EventSink sink() {
+    PrintStream out = System.out;
+    Output chosen = output != null ? output : System.console() != null ? Output.columns : Output.none;
+    return switch (chosen) {
+      case columns -> new ColumnsSink(out);
+      case json -> new JsonSink(out);
+      case none -> EventSink.NONE;
+    };
+  }
+}

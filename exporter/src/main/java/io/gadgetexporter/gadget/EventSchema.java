@@ -1,0 +1,126 @@
+package io.gadgetexporter.gadget;
+
+import io.gadgetexporter.bpf.BtfField;
+import io.gadgetexporter.bpf.BtfStruct;
+import io.gadgetexporter.gadget.GadgetSpec.FieldSpec;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The layout of a gadget's event, built once per gadget from the object's BTF and its {@code
+ * gadget.yaml}; every event is then decoded generically through an {@link EventView}.
+ */
+public final class EventSchema {
+  private final String structName;
+  private final int size;
+  private final List<EventField> fields;
+  private final List<EventField> argsFields;
+  private final EventField mntnsField;
+
+  private EventSchema(String structName, int size, List<EventField> fields) {
+    this.structName = structName;
+    this.size = size;
+    this.fields = List.copyOf(fields);
+    this.argsFields =
+        fields.stream().filter(f -> f.format() == FieldFormat.ARGS).collect(Collectors.toList());
+    this.mntnsField =
+        fields.stream()
+            .filter(f -> f.name().equals("mntns_id"))
+            .findFirst()
+            .orElse(null);
+  }
+
+  /**
+   * Matches the BTF struct against the gadget's field descriptions.
+   *
+   * @throws GadgetException when they disagree: the gadget itself is broken
+   */
+  public static EventSchema of(BtfStruct struct, GadgetSpec spec) {
+    String where = "gadget " + spec.name() + ": event struct '" + struct.name() + "'";
+    Map<String, BtfField> btfByName =
+        struct.fields().stream().collect(Collectors.toMap(BtfField::name, Function.identity()));
+    for (BtfField f : struct.fields()) {
+      if (spec.field(f.name()).isEmpty()) {
+        throw new GadgetException(where + " has field '" + f.name() + "' missing in gadget.yaml");
+      }
+    }
+    List<EventField> fields = new ArrayList<>();
+    for (FieldSpec fs : spec.fields()) {
+      BtfField bf = btfByName.get(fs.name());
+      if (bf == null) {
+        throw new GadgetException(
+            where + " has no field '" + fs.name() + "' that gadget.yaml describes");
+      }
+      fields.add(
+          new EventField(
+              fields.size(), bf.name(), formatOf(bf), bf.offset(), bf.size(), bf.signed(), -1, fs));
+    }
+    // An args buffer is read together with the gadget_args_size field that says how much is used.
+    for (int i = 0; i < fields.size(); i++) {
+      EventField f = fields.get(i);
+      if (f.format() == FieldFormat.ARGS) {
+        int sizeIndex = -1;
+        for (EventField g : fields) {
+          if ("gadget_args_size".equals(btfByName.get(g.name()).typedefName())) {
+            sizeIndex = g.index();
+          }
+        }
+        if (sizeIndex < 0) {
+          throw new GadgetException(
+              where + ": field '" + f.name() + "' is gadget_args but no gadget_args_size field");
+        }
+        fields.set(
+            i,
+            new EventField(
+                f.index(), f.name(), f.format(), f.offset(), f.size(), false, sizeIndex, f.spec()));
+      }
+    }
+    return new EventSchema(struct.name(), struct.size(), fields);
+  }
+
+  static FieldFormat formatOf(BtfField f) {
+    FieldFormat known = FieldFormat.ofTypedef(f.typedefName());
+    if (known == null) {
+      known = FieldFormat.ofTypedef(f.elementTypedefName());
+    }
+    if (known != null) {
+      return known;
+    }
+    return switch (f.kind()) {
+      case BOOL -> FieldFormat.BOOL;
+      case INT, CHAR, ENUM -> f.isBool() ? FieldFormat.BOOL : FieldFormat.NUMBER;
+      case ARRAY -> f.isCharArray() ? FieldFormat.STRING : FieldFormat.BYTES;
+      default -> FieldFormat.BYTES;
+    };
+  }
+
+  public String structName() {
+    return structName;
+  }
+
+  /** Bytes of one event; a shorter record is malformed. */
+  public int size() {
+    return size;
+  }
+
+  public List<EventField> fields() {
+    return fields;
+  }
+
+  public Optional<EventField> field(String name) {
+    return fields.stream().filter(f -> f.name().equals(name)).findFirst();
+  }
+
+  /** The mount namespace field, used for container enrichment; null when the event has none. */
+  public EventField mntnsField() {
+    return mntnsField;
+  }
+
+  List<EventField> argsFields() {
+    return argsFields;
+  }
+}

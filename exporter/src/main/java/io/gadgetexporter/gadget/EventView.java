@@ -1,0 +1,155 @@
+package io.gadgetexporter.gadget;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A window on one event record inside the drain buffer. One instance is reused for every record of
+ * a drain, so reading numeric fields allocates nothing; strings and human forms are made only when
+ * asked for (by an output), never on the counting path.
+ *
+ * <p>Valid only until the next drain overwrites the buffer: an output that keeps an event copies
+ * what it needs.
+ */
+public final class EventView {
+  private final EventSchema schema;
+  private final BootClock clock;
+  private ByteBuffer buffer;
+  private int base;
+
+  public EventView(EventSchema schema, BootClock clock) {
+    this.schema = schema;
+    this.clock = clock;
+  }
+
+  public EventSchema schema() {
+    return schema;
+  }
+
+  /**
+   * Points the view at a record; the buffer must be in native byte order.
+   *
+   * @return false when the record is malformed (too short, or a length field points past its
+   *     buffer): the caller counts and skips it
+   */
+  public boolean bind(ByteBuffer buffer, int offset, int length) {
+    this.buffer = buffer;
+    this.base = offset;
+    if (length < schema.size()) {
+      return false;
+    }
+    for (EventField args : schema.argsFields()) {
+      long used = getLong(schema.fields().get(args.sizeFieldIndex()));
+      if (used < 0 || used > args.size()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** An integer field (any size up to 8 bytes), sign-extended when BTF says it is signed. */
+  public long getLong(EventField f) {
+    int at = base + f.offset();
+    return switch (f.size()) {
+      case 1 -> f.signed() ? buffer.get(at) : buffer.get(at) & 0xffL;
+      case 2 -> f.signed() ? buffer.getShort(at) : buffer.getShort(at) & 0xffffL;
+      case 4 -> f.signed() ? buffer.getInt(at) : buffer.getInt(at) & 0xffffffffL;
+      case 8 -> buffer.getLong(at);
+      default -> 0;
+    };
+  }
+
+  /** The mount namespace id of the event, 0 when the gadget has no such field. */
+  public long mntnsId() {
+    EventField f = schema.mntnsField();
+    return f == null ? 0 : getLong(f);
+  }
+
+  public String getString(EventField f) {
+    int start = base + f.offset();
+    int end = start;
+    int limit = start + f.size();
+    while (end < limit && buffer.get(end) != 0) {
+      end++;
+    }
+    return decode(start, end - start);
+  }
+
+  public List<String> getArgs(EventField f) {
+    int used = (int) getLong(schema.fields().get(f.sizeFieldIndex()));
+    List<String> args = new ArrayList<>();
+    int start = base + f.offset();
+    int end = start + used;
+    int from = start;
+    for (int i = start; i < end; i++) {
+      if (buffer.get(i) == 0) {
+        args.add(decode(from, i - from));
+        from = i + 1;
+      }
+    }
+    if (from < end) {
+      args.add(decode(from, end - from)); // the last argument, cut without its NUL
+    }
+    return args;
+  }
+
+  /** Wall-clock time of a {@link FieldFormat#TIMESTAMP} field. */
+  public Instant getInstant(EventField f) {
+    return clock.toInstant(getLong(f));
+  }
+
+  /**
+   * The field as a typed value for structured outputs: Long, Boolean, String, List of String, or
+   * (timestamps) Instant.
+   */
+  public Object value(EventField f) {
+    return switch (f.format()) {
+      case NUMBER, ERRNO, SYSCALL_RET, OPEN_FLAGS, FILE_MODE -> getLong(f);
+      case BOOL -> getLong(f) != 0;
+      case STRING -> getString(f);
+      case ARGS -> getArgs(f);
+      case TIMESTAMP -> getInstant(f);
+      case BYTES -> hex(f);
+    };
+  }
+
+  /** The human form: errno names, symbolic flags, octal modes, wall-clock times, joined args. */
+  public String text(EventField f) {
+    return switch (f.format()) {
+      case NUMBER -> Long.toString(getLong(f));
+      case BOOL -> getLong(f) != 0 ? "true" : "false";
+      case STRING -> getString(f);
+      case ARGS -> String.join(" ", getArgs(f));
+      case TIMESTAMP -> getInstant(f).toString();
+      case ERRNO -> {
+        long e = getLong(f);
+        yield e == 0 ? "" : Errno.name(e);
+      }
+      case SYSCALL_RET -> {
+        long r = getLong(f);
+        yield r < 0 ? Errno.name(-r) : Long.toString(r);
+      }
+      case OPEN_FLAGS -> OpenFlags.format(getLong(f));
+      case FILE_MODE -> "0" + Long.toOctalString(getLong(f));
+      case BYTES -> hex(f);
+    };
+  }
+
+  private String hex(EventField f) {
+    StringBuilder sb = new StringBuilder(f.size() * 2);
+    for (int i = 0; i < f.size(); i++) {
+      sb.append(String.format("%02x", buffer.get(base + f.offset() + i)));
+    }
+    return sb.toString();
+  }
+
+  private String decode(int at, int length) {
+    byte[] bytes = new byte[length];
+    buffer.get(at, bytes);
+    return new String(bytes, StandardCharsets.UTF_8);
+  }
+
+}

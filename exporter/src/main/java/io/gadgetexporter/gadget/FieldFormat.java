@@ -1,0 +1,45 @@
+package io.gadgetexporter.gadget;
+
+/**
+ * How a field's bytes become a value, chosen from the typedef the field was declared with in the
+ * BPF program (see {@code bpf/include/gadget/types.h}), else from its BTF kind.
+ */
+public enum FieldFormat {
+  /** An integer or enum; signed or not as BTF says. */
+  NUMBER,
+  BOOL,
+  /** A NUL-terminated char array. */
+  STRING,
+  /** {@code gadget_args}: NUL-separated strings, the first {@code gadget_args_size} bytes. */
+  ARGS,
+  /** {@code gadget_timestamp}: nanoseconds since boot, shown as wall-clock time. */
+  TIMESTAMP,
+  /** {@code gadget_errno}: a positive errno, shown by name. */
+  ERRNO,
+  /** {@code gadget_syscall_ret}: a value, or {@code -errno} shown by name. */
+  SYSCALL_RET,
+  /** {@code gadget_open_flags}: shown as {@code O_WRONLY|O_CREAT}. */
+  OPEN_FLAGS,
+  /** {@code gadget_file_mode}: shown in octal. */
+  FILE_MODE,
+  /** Anything else: shown as hex. */
+  BYTES;
+
+  /** The format a well-known typedef stands for, or null for an ordinary typedef. */
+  static FieldFormat ofTypedef(String typedefName) {
+    if (typedefName == null) {
+      return null;
+    }
+    return switch (typedefName) {
+      case "gadget_timestamp" -> TIMESTAMP;
+      case "gadget_errno" -> ERRNO;
+      case "gadget_syscall_ret" -> SYSCALL_RET;
+      case "gadget_open_flags" -> OPEN_FLAGS;
+      case "gadget_file_mode" -> FILE_MODE;
+      case "gadget_bool" -> BOOL;
+      case "gadget_args" -> ARGS;
+      case "gadget_comm", "gadget_path" -> STRING;
+      default -> null;
+    };
+  }
+}

@@ -1,0 +1,396 @@
+package io.gadgetexporter.gadget;
+
+import io.gadgetexporter.bpf.BpfException;
+import io.gadgetexporter.bpf.BpfLoadException;
+import io.gadgetexporter.bpf.BpfMap;
+import io.gadgetexporter.bpf.BpfObject;
+import io.gadgetexporter.bpf.BpfProgram;
+import io.gadgetexporter.bpf.BtfStruct;
+import io.gadgetexporter.bpf.RingBufferReader;
+import io.gadgetexporter.config.ConfigException;
+import io.gadgetexporter.config.InstanceConfig;
+import io.gadgetexporter.config.ParamValue;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * One running copy of a gadget, as one entry of the config's {@code gadgets:} list describes it: its
+ * own BPF object (so its own maps and ring buffer), its parameters, and one drain thread.
+ *
+ * <p>The drain thread sleeps until the kernel wakes it (the ring holds more than {@code
+ * wakeup_bytes}) or the drain interval passes, then copies a batch of records into one direct
+ * buffer in one JNI call and decodes them in place. Nothing per event crosses JNI or allocates.
+ */
+public final class GadgetInstance implements AutoCloseable {
+  private static final Logger logger = Logger.getLogger(GadgetInstance.class.getName());
+
+  /** Bytes handed to each drain call: big enough that one wake-up's worth fits in a few calls. */
+  static final int DRAIN_BUFFER_BYTES = 1 << 20;
+
+  static final String EVENTS_MAP = "events";
+  static final String LOST_MAP = "gadget_lost";
+  static final String WAKEUP_CONSTANT = "gadget_wakeup_bytes";
+  static final String FILTER_CONSTANT = "gadget_filter_by_mntns";
+  private static final int ENOENT = 2;
+
+  /** Where an instance is in its life. */
+  public enum State {
+    STARTING,
+    RUNNING,
+    FAILED,
+    STOPPED
+  }
+
+  private final InstanceConfig config;
+  private final Gadget gadget;
+  private final EventSink sink;
+  private final BootClock clock;
+  private final Map<String, Object> params;
+
+  private volatile State state = State.STARTING;
+  private volatile String failure;
+  private BpfObject object;
+  private RingBufferReader reader;
+  private BpfMap lostMap;
+  private EventSchema schema;
+  private List<String> programNames = List.of();
+  private Thread drainThread;
+  private volatile boolean stopping;
+
+  // Written only by the drain thread, once per batch; read by metric collection.
+  private volatile long eventsTotal;
+  private volatile long malformedTotal;
+  private volatile long drainErrors;
+
+  /**
+   * Checks the instance's parameters against the gadget's declarations.
+   *
+   * @throws ConfigException naming the parameter's place in the config file
+   */
+  public GadgetInstance(InstanceConfig config, Gadget gadget, EventSink sink, BootClock clock) {
+    this.config = config;
+    this.gadget = gadget;
+    this.sink = sink;
+    this.clock = clock;
+    this.params = resolveParams(config, gadget.spec());
+  }
+
+  static Map<String, Object> resolveParams(InstanceConfig config, GadgetSpec spec) {
+    Map<String, Object> values = new LinkedHashMap<>();
+    for (ParamSpec p : spec.params()) {
+      values.put(p.name(), p.defaultValue());
+    }
+    List<ConfigException.Problem> problems = new ArrayList<>();
+    for (ParamValue v : config.params().values()) {
+      ParamSpec p = spec.param(v.key()).orElse(null);
+      if (p == null) {
+        List<String> declared = spec.params().stream().map(ParamSpec::name).toList();
+        problems.add(
+            v.problem(
+                "unknown parameter '"
+                    + v.key()
+                    + "' for gadget "
+                    + spec.name()
+                    + (declared.isEmpty()
+                        ? " (it has none)"
+                        : " (declared: " + String.join(", ", declared) + ")")));
+        continue;
+      }
+      String problem = p.problemWith(v.value());
+      if (problem != null) {
+        problems.add(v.problem(problem));
+      } else {
+        values.put(p.name(), p.convert(v.value()));
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    return values;
+  }
+
+  public String name() {
+    return config.name();
+  }
+
+  public Gadget gadget() {
+    return gadget;
+  }
+
+  public InstanceConfig config() {
+    return config;
+  }
+
+  public State state() {
+    return state;
+  }
+
+  /** Why the instance failed, or null. */
+  public String failure() {
+    return failure;
+  }
+
+  /** The decoded event layout; available once started. */
+  public EventSchema schema() {
+    return schema;
+  }
+
+  public Map<String, Object> params() {
+    return params;
+  }
+
+  /** The gadget's BPF programs, as named in its object; known once started. */
+  public List<String> programNames() {
+    return programNames;
+  }
+
+  /**
+   * Opens, configures, loads and attaches the gadget, then starts draining.
+   *
+   * @throws GadgetException saying what the kernel refused and what to do; the instance is then
+   *     {@link State#FAILED} and holds nothing in the kernel
+   */
+  public void start() {
+    try {
+      object = BpfObject.open(config.name(), gadget.object());
+      BtfStruct struct =
+          object
+              .btf()
+              .struct(gadget.spec().eventStruct())
+              .orElseThrow(
+                  () ->
+                      new GadgetException(
+                          "gadget "
+                              + gadget.name()
+                              + ": its object has no BTF for struct '"
+                              + gadget.spec().eventStruct()
+                              + "' (compile with -g and keep .BTF)"));
+      schema = EventSchema.of(struct, gadget.spec());
+      configure();
+      try {
+        object.load();
+      } catch (BpfLoadException e) {
+        throw new GadgetException(
+            where() + ": the kernel refused to load it: " + e.getMessage() + hint(e.errno()), e);
+      }
+      programNames = object.programs().stream().map(BpfProgram::name).toList();
+      Tracefs.ensureMounted();
+      for (BpfProgram program : object.programs()) {
+        try {
+          program.attach();
+        } catch (BpfException e) {
+          if (e.errno() == ENOENT && gadget.spec().optionalPrograms().contains(program.name())) {
+            logger.info(
+                where()
+                    + ": "
+                    + program.sectionName()
+                    + " does not exist on this kernel; running without program '"
+                    + program.name()
+                    + "'");
+            continue;
+          }
+          throw new GadgetException(
+              where()
+                  + ": attaching program '"
+                  + program.name()
+                  + "' to "
+                  + program.sectionName()
+                  + " failed: "
+                  + e.getMessage()
+                  + hint(e.errno()),
+              e);
+        }
+      }
+      lostMap = object.map(LOST_MAP);
+      ByteBuffer buffer =
+          ByteBuffer.allocateDirect(DRAIN_BUFFER_BYTES).order(ByteOrder.nativeOrder());
+      reader = RingBufferReader.create(object.map(EVENTS_MAP), buffer);
+      drainThread = new Thread(() -> drainLoop(buffer), "drain-" + config.name());
+      drainThread.setDaemon(true);
+      state = State.RUNNING;
+      drainThread.start();
+    } catch (RuntimeException e) {
+      state = State.FAILED;
+      failure = e.getMessage();
+      closeKernelObjects();
+      if (e instanceof GadgetException) {
+        throw e;
+      }
+      throw new GadgetException(where() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void configure() {
+    for (Map.Entry<String, Object> p : params.entrySet()) {
+      if (!object.hasConstant(p.getKey())) {
+        throw new GadgetException(
+            "gadget "
+                + gadget.name()
+                + ": parameter '"
+                + p.getKey()
+                + "' has no const volatile variable of that name in the program");
+      }
+      Object v = p.getValue();
+      if (v instanceof Long n) {
+        object.setConstant(p.getKey(), n);
+      } else if (v instanceof Boolean b) {
+        object.setConstant(p.getKey(), b.booleanValue());
+      } else {
+        object.setConstant(p.getKey(), (String) v);
+      }
+    }
+    object.setConstant(WAKEUP_CONSTANT, config.ringBuffer().wakeupBytes());
+    object.setConstant(FILTER_CONSTANT, false);
+    object.map(EVENTS_MAP).resize((int) config.ringBuffer().sizeBytes());
+  }
+
+  private String where() {
+    return "instance '" + config.name() + "' (gadget " + gadget.name() + ")";
+  }
+
+  /** What a user can do about the common kernel refusals. */
+  static String hint(int errno) {
+    return switch (errno) {
+      case 1, 13 ->
+          " — the agent lacks privileges: run it as root, or grant CAP_BPF, CAP_PERFMON and"
+              + " CAP_SYS_RESOURCE (CAP_SYS_ADMIN on kernels before 5.8)";
+      case 2 -> " — this kernel has no such hook (see `gadget-exporter gadgets` for what it supports)";
+      case 22 -> " — this kernel does not support what the program needs";
+      default -> "";
+    };
+  }
+
+  private void drainLoop(ByteBuffer buffer) {
+    int timeoutMs = (int) Math.max(1, config.ringBuffer().drainInterval().toMillis());
+    long wakeupBytes = config.ringBuffer().wakeupBytes();
+    EventView view = new EventView(schema, clock);
+    while (!stopping) {
+      int n = reader.poll(timeoutMs);
+      while (n > 0) {
+        process(buffer, n, view);
+        // Keep the ring below the wake-up threshold: above it, every submit wakes us again.
+        n = reader.pendingBytes() > wakeupBytes / 2 && !stopping ? reader.drain() : 0;
+      }
+      if (n < 0 && n != -4 /* EINTR */ && !stopping) {
+        drainErrors++;
+        logger.log(Level.WARNING, "{0}: ring buffer drain failed: errno {1}", new Object[] {where(), -n});
+        sleepQuietly(timeoutMs);
+      }
+    }
+  }
+
+  private void process(ByteBuffer buffer, int records, EventView view) {
+    int offset = 0;
+    long good = 0;
+    long bad = 0;
+    for (int i = 0; i < records; i++) {
+      int length = buffer.getInt(offset);
+      if (view.bind(buffer, offset + RingBufferReader.RECORD_HEADER_BYTES, length)) {
+        good++;
+        try {
+          sink.accept(this, view);
+        } catch (RuntimeException e) {
+          // An output must not stop the drain; the event still counts as delivered to the agent.
+          logger.log(Level.FINE, "output failed", e);
+        }
+      } else {
+        bad++;
+      }
+      offset += RingBufferReader.RECORD_HEADER_BYTES + ((length + 7) & ~7);
+    }
+    sink.flush();
+    eventsTotal += good;
+    malformedTotal += bad;
+  }
+
+  /** Events drained and decoded. */
+  public long eventsTotal() {
+    return eventsTotal;
+  }
+
+  /** Records that were too short or inconsistent to decode: counted and skipped. */
+  public long malformedTotal() {
+    return malformedTotal;
+  }
+
+  /** Events the kernel could not put in the ring buffer (reserve failed: ring full). */
+  public long lostTotal() {
+    BpfMap map = lostMap;
+    if (map == null || state != State.RUNNING) {
+      return lostAtStop;
+    }
+    try {
+      byte[] perCpu = map.lookup(new byte[4]);
+      if (perCpu == null) {
+        return 0;
+      }
+      ByteBuffer b = ByteBuffer.wrap(perCpu).order(ByteOrder.nativeOrder());
+      long sum = 0;
+      for (int at = 0; at + 8 <= perCpu.length; at += 8) {
+        sum += b.getLong(at);
+      }
+      return sum;
+    } catch (BpfException e) {
+      return lostAtStop;
+    }
+  }
+
+  private volatile long lostAtStop;
+
+  /** Bytes waiting in the ring buffer. */
+  public long pendingBytes() {
+    RingBufferReader r = reader;
+    return r == null || state != State.RUNNING ? 0 : r.pendingBytes();
+  }
+
+  /** Detaches, unloads and frees everything; idempotent. */
+  @Override
+  public void close() {
+    if (state == State.STOPPED) {
+      return;
+    }
+    if (state == State.RUNNING) {
+      lostAtStop = lostTotal();
+    }
+    stopping = true;
+    if (reader != null) {
+      reader.wakeup();
+    }
+    if (drainThread != null) {
+      try {
+        drainThread.join(5_000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    closeKernelObjects();
+    if (state != State.FAILED) {
+      state = State.STOPPED;
+    }
+  }
+
+  private void closeKernelObjects() {
+    if (reader != null) {
+      reader.close();
+      reader = null;
+    }
+    if (object != null) {
+      object.close();
+      object = null;
+    }
+  }
+
+  private static void sleepQuietly(int ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

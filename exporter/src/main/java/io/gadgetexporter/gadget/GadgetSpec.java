@@ -1,0 +1,188 @@
+package io.gadgetexporter.gadget;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+
+/**
+ * What a gadget's {@code gadget.yaml} says: the things BTF cannot say about its event (descriptions,
+ * semantic attribute names, units, column widths) and its parameters.
+ *
+ * <p>The event's layout itself comes from the object's BTF ({@link EventSchema}); a field listed here
+ * that the struct lacks, or a struct field missing here, is an error of the gadget, reported when the
+ * gadget is loaded.
+ *
+ * @param optionalPrograms programs whose hook may be missing on this kernel or architecture
+ *     ({@code open(2)} has no tracepoint on arm64): the instance runs without them
+ */
+public record GadgetSpec(
+    String name,
+    String description,
+    String eventStruct,
+    String eventName,
+    List<FieldSpec> fields,
+    List<String> optionalPrograms,
+    List<ParamSpec> params) {
+
+  public GadgetSpec {
+    Objects.requireNonNull(name, "name");
+    Objects.requireNonNull(description, "description");
+    Objects.requireNonNull(eventStruct, "eventStruct");
+    Objects.requireNonNull(eventName, "eventName");
+    fields = List.copyOf(fields);
+    optionalPrograms = List.copyOf(optionalPrograms);
+    params = List.copyOf(params);
+  }
+
+  /** One event field as {@code gadget.yaml} describes it. */
+  public record FieldSpec(
+      String name, String description, String semantic, int width, boolean hidden, String unit) {}
+
+  public Optional<FieldSpec> field(String fieldName) {
+    return fields.stream().filter(f -> f.name().equals(fieldName)).findFirst();
+  }
+
+  public Optional<ParamSpec> param(String paramName) {
+    return params.stream().filter(p -> p.name().equals(paramName)).findFirst();
+  }
+
+  /**
+   * Parses a {@code gadget.yaml}.
+   *
+   * @param source names the file in error messages
+   * @throws GadgetException when the file is not a valid gadget description
+   */
+  public static GadgetSpec parse(String yaml, String source) {
+    Object root;
+    try {
+      root = new Load(LoadSettings.builder().setLabel(source).build()).loadFromString(yaml);
+    } catch (YamlEngineException e) {
+      throw new GadgetException(source + ": " + e.getMessage(), e);
+    }
+    Reader r = new Reader(source);
+    Map<String, Object> top = r.map(root, "");
+    r.onlyKeys(
+        top, "", "name", "description", "event", "eventName", "fields", "optionalPrograms", "params");
+    String name = r.string(top, "", "name", true);
+    String description = r.string(top, "", "description", true);
+    String event = r.string(top, "", "event", true);
+    String eventName = r.string(top, "", "eventName", false);
+
+    List<FieldSpec> fields = new ArrayList<>();
+    Map<String, Object> fieldMap = r.map(top.get("fields"), "fields");
+    for (Map.Entry<String, Object> e : fieldMap.entrySet()) {
+      String path = "fields." + e.getKey();
+      Map<String, Object> f = e.getValue() == null ? Map.of() : r.map(e.getValue(), path);
+      r.onlyKeys(f, path, "description", "semantic", "width", "hidden", "unit");
+      fields.add(
+          new FieldSpec(
+              e.getKey(),
+              Objects.requireNonNullElse(r.string(f, path, "description", false), ""),
+              Objects.requireNonNullElse(r.string(f, path, "semantic", false), e.getKey()),
+              (int) r.number(f, path, "width", Math.max(8, e.getKey().length())),
+              r.bool(f, path, "hidden"),
+              r.string(f, path, "unit", false)));
+    }
+
+    List<String> optionalPrograms = new ArrayList<>();
+    if (top.get("optionalPrograms") != null) {
+      if (!(top.get("optionalPrograms") instanceof List<?> names)) {
+        throw r.error("optionalPrograms", "must be a list of program names");
+      }
+      names.forEach(n -> optionalPrograms.add(String.valueOf(n)));
+    }
+
+    List<ParamSpec> params = new ArrayList<>();
+    if (top.get("params") != null) {
+      for (Map.Entry<String, Object> e : r.map(top.get("params"), "params").entrySet()) {
+        String path = "params." + e.getKey();
+        Map<String, Object> p = r.map(e.getValue(), path);
+        r.onlyKeys(p, path, "type", "default", "min", "max", "description");
+        ParamSpec.Type type = ParamSpec.Type.parse(r.string(p, path, "type", true), source, path);
+        params.add(
+            ParamSpec.of(
+                e.getKey(),
+                type,
+                p.get("default"),
+                p.get("min") == null ? null : ((Number) p.get("min")).longValue(),
+                p.get("max") == null ? null : ((Number) p.get("max")).longValue(),
+                Objects.requireNonNullElse(r.string(p, path, "description", false), ""),
+                source));
+      }
+    }
+    return new GadgetSpec(
+        name,
+        description,
+        event,
+        eventName == null ? name : eventName,
+        fields,
+        optionalPrograms,
+        params);
+  }
+
+  /** Typed access to the loaded YAML tree, with errors that name the key. */
+  private record Reader(String source) {
+    @SuppressWarnings("unchecked")
+    Map<String, Object> map(Object node, String path) {
+      if (node instanceof Map<?, ?> m) {
+        return new LinkedHashMap<>((Map<String, Object>) m);
+      }
+      throw error(path, "must be a mapping");
+    }
+
+    void onlyKeys(Map<String, Object> map, String path, String... allowed) {
+      for (String key : map.keySet()) {
+        if (!List.of(allowed).contains(key)) {
+          throw error(join(path, key), "unknown key (known: " + String.join(", ", allowed) + ")");
+        }
+      }
+    }
+
+    String string(Map<String, Object> map, String path, String key, boolean required) {
+      Object v = map.get(key);
+      if (v == null) {
+        if (required) {
+          throw error(join(path, key), "is required");
+        }
+        return null;
+      }
+      return v.toString();
+    }
+
+    long number(Map<String, Object> map, String path, String key, long defaultValue) {
+      Object v = map.get(key);
+      if (v == null) {
+        return defaultValue;
+      }
+      if (v instanceof Number n) {
+        return n.longValue();
+      }
+      throw error(join(path, key), "must be a number");
+    }
+
+    boolean bool(Map<String, Object> map, String path, String key) {
+      Object v = map.get(key);
+      if (v == null) {
+        return false;
+      }
+      if (v instanceof Boolean b) {
+        return b;
+      }
+      throw error(join(path, key), "must be true or false");
+    }
+
+    GadgetException error(String path, String message) {
+      return new GadgetException(source + ": " + path + ": " + message);
+    }
+
+    static String join(String path, String key) {
+      return path.isEmpty() ? key : path + "." + key;
+    }
+  }
+}

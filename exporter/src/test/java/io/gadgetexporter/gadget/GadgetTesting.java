@@ -1,0 +1,42 @@
+package io.gadgetexporter.gadget;
+
+import io.gadgetexporter.config.ConfigLoader;
+import io.gadgetexporter.config.InstanceConfig;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Starting real gadget instances in tests. */
+public final class GadgetTesting {
+  private GadgetTesting() {}
+
+  /** An instance of a built-in gadget from a config snippet for one instance (YAML, indented). */
+  public static GadgetInstance instance(String gadget, String extraYaml, EventSink sink) {
+    String yaml =
+        "gadgets:\n  - name: test-" + gadget.replace('_', '-') + "\n    gadget: " + gadget + "\n"
+            + "    ring_buffer:\n      drain_interval: 10ms\n"
+            + extraYaml;
+    InstanceConfig config = ConfigLoader.parse(yaml, "test.yaml", Map.of()).gadgets().get(0);
+    Gadget g = GadgetCatalog.builtIn().find(gadget).orElseThrow();
+    return new GadgetInstance(config, g, sink, BootClock.system());
+  }
+
+  /** Names of the BPF programs loaded in the kernel right now (bpftool, as a user would check). */
+  public static List<String> loadedProgramNames() throws IOException, InterruptedException {
+    Process p = new ProcessBuilder("bpftool", "-j", "prog", "show").redirectErrorStream(true).start();
+    String json = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    if (p.waitFor() != 0) {
+      throw new IOException("bpftool prog show failed: " + json);
+    }
+    List<String> names = new ArrayList<>();
+    Matcher m = Pattern.compile("\"name\":\"([^\"]*)\"").matcher(json);
+    while (m.find()) {
+      names.add(m.group(1));
+    }
+    return names;
+  }
+}
