@@ -3,8 +3,11 @@ package io.gadgetexporter.columns;
 import io.gadgetexporter.gadget.EventField;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.EventView;
+import io.gadgetexporter.gadget.FieldFormat;
 import io.gadgetexporter.gadget.GadgetInstance;
 import java.io.PrintStream;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.util.HashSet;
 import java.util.Set;
 
@@ -15,6 +18,9 @@ import java.util.Set;
  * with a trailing '…', except the last column, which is printed whole.
  */
 public final class ColumnsSink implements EventSink {
+  private static final DateTimeFormatter MILLIS_UTC =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+
   private final PrintStream out;
   private final StringBuilder line = new StringBuilder(256);
   private final Set<String> headerPrinted = new HashSet<>();
@@ -41,11 +47,18 @@ public final class ColumnsSink implements EventSink {
       cell(instance.name(), instanceWidth(instance), false);
       for (EventField f : event.schema().fields()) {
         if (!f.hidden()) {
-          cell(event.text(f), f.spec().width(), isLast(event, f));
+          cell(text(event, f), f.spec().width(), isLast(event, f));
         }
       }
       out.println(line.toString().stripTrailing());
     }
+  }
+
+  /** As {@link EventView#text}, but times to the millisecond: a person reads, a program uses JSON. */
+  private static String text(EventView event, EventField f) {
+    return f.format() == FieldFormat.TIMESTAMP
+        ? MILLIS_UTC.format(event.getInstant(f))
+        : event.text(f);
   }
 
   @Override

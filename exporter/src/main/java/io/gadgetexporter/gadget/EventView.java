@@ -133,7 +133,10 @@ public final class EventView {
         yield r < 0 ? Errno.name(-r) : Long.toString(r);
       }
       case OPEN_FLAGS -> OpenFlags.format(getLong(f));
-      case FILE_MODE -> "0" + Long.toOctalString(getLong(f));
+      case FILE_MODE -> {
+        long mode = getLong(f);
+        yield mode == 0 ? "0" : "0" + Long.toOctalString(mode);
+      }
       case BYTES -> hex(f);
     };
   }

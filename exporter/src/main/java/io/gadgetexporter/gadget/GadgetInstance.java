@@ -285,7 +285,8 @@ public final class GadgetInstance implements AutoCloseable {
     }
   }
 
-  private void process(ByteBuffer buffer, int records, EventView view) {
+  /** Decodes one drained batch; package-private for tests that feed it hand-made records. */
+  void process(ByteBuffer buffer, int records, EventView view) {
     int offset = 0;
     long good = 0;
     long bad = 0;

@@ -16,9 +16,16 @@ public final class GadgetTesting {
 
   /** An instance of a built-in gadget from a config snippet for one instance (YAML, indented). */
   public static GadgetInstance instance(String gadget, String extraYaml, EventSink sink) {
+    return instance(gadget, extraYaml, sink, "");
+  }
+
+  /** As above, with more {@code ring_buffer:} keys (YAML indented by six). */
+  public static GadgetInstance instance(
+      String gadget, String extraYaml, EventSink sink, String ringBufferYaml) {
     String yaml =
         "gadgets:\n  - name: test-" + gadget.replace('_', '-') + "\n    gadget: " + gadget + "\n"
             + "    ring_buffer:\n      drain_interval: 10ms\n"
+            + ringBufferYaml
             + extraYaml;
     InstanceConfig config = ConfigLoader.parse(yaml, "test.yaml", Map.of()).gadgets().get(0);
     Gadget g = GadgetCatalog.builtIn().find(gadget).orElseThrow();

@@ -1,0 +1,61 @@
+package io.gadgetexporter.gadget;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import org.junit.jupiter.api.Test;
+
+/** gadget.yaml: what a gadget author gets told when the description is wrong. */
+class GadgetSpecTest {
+  private static final String HEAD = "name: g\ndescription: d\nevent: event\nfields:\n  pid: {}\n";
+
+  @Test
+  void parsesFieldsParamsAndOptionalPrograms() {
+    GadgetSpec spec =
+        GadgetSpec.parse(
+            HEAD
+                + "optionalPrograms: [exit_open]\n"
+                + "params:\n  max_args: {type: uint, default: 20, min: 1, max: 64, description: n}\n",
+            "g.yaml");
+    assertThat(spec.eventName()).isEqualTo("g");
+    assertThat(spec.field("pid").orElseThrow().width()).isEqualTo(8);
+    assertThat(spec.optionalPrograms()).containsExactly("exit_open");
+    ParamSpec p = spec.param("max_args").orElseThrow();
+    assertThat(p.defaultValue()).isEqualTo(20L);
+    assertThat(p.problemWith(65L)).isEqualTo("must be at most 64, got 65");
+    assertThat(p.problemWith("0x10")).isNull();
+    assertThat(p.convert("0x10")).isEqualTo(16L);
+  }
+
+  @Test
+  void unknownKeyIsNamed() {
+    assertThatThrownBy(() -> GadgetSpec.parse(HEAD + "evnt: x\n", "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessageStartingWith("g.yaml: evnt: unknown key");
+  }
+
+  @Test
+  void missingRequiredKeyIsNamed() {
+    assertThatThrownBy(() -> GadgetSpec.parse("name: g\nfields: {}\n", "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessage("g.yaml: description: is required");
+  }
+
+  @Test
+  void defaultOutsideItsOwnRangeIsRejected() {
+    assertThatThrownBy(
+            () ->
+                GadgetSpec.parse(
+                    HEAD + "params:\n  n: {type: uint, default: 0, min: 1}\n", "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessage("g.yaml: params.n.default: must be at least 1, got 0");
+  }
+
+  @Test
+  void unknownParamTypeIsRejected() {
+    assertThatThrownBy(
+            () -> GadgetSpec.parse(HEAD + "params:\n  n: {type: float, default: 1}\n", "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessageContaining("unknown type 'float'");
+  }
+}
