@@ -3,30 +3,51 @@
 # Usage: scripts/install-packages.sh [build|test]   (test = build + what the tests use)
 set -euo pipefail
 
-want=(openjdk-17-jdk-headless maven gcc make clang llvm libbpf-dev libelf-dev zlib1g-dev)
-if [[ "${1:-build}" == test ]]; then
-  # bpftool lists loaded programs (tests check nothing is left in the kernel); setpriv (util-linux)
-  # runs the agent unprivileged; bpftrace and libbpf-tools are the peers the benchmark compares.
-  want+=(bpftool util-linux bpftrace libbpf-tools)
+required=(maven gcc make clang llvm libbpf-dev libelf-dev zlib1g-dev)
+optional=()
+# A JDK 17 or newer already on PATH (not from Debian's package) will do.
+if ! command -v javac >/dev/null ||
+  [[ "$(javac -version 2>&1 | sed -E 's/javac ([0-9]+).*/\1/')" -lt 17 ]]; then
+  required+=(openjdk-17-jdk-headless)
 fi
+if [[ "${1:-build}" == test ]]; then
+  # bpftool lists loaded programs (tests check nothing is left in the kernel); setpriv
+  # (util-linux) runs the agent unprivileged.
+  required+=(util-linux)
+  command -v bpftool >/dev/null || required+=(bpftool)
+  # The peers the overhead benchmark compares against; the benchmark skips what is absent.
+  optional+=(bpftrace libbpf-tools)
+fi
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+command -v mvn >/dev/null && required=("${required[@]/maven/}")
 
 missing=()
-for p in "${want[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+for p in "${required[@]}" "${optional[@]}"; do
+  [[ -n $p ]] && ! installed "$p" && missing+=("$p")
 done
-# A JDK 17 or newer already on PATH (not from Debian's package) will do.
-if command -v javac >/dev/null && [[ "$(javac -version 2>&1 | sed -E 's/javac ([0-9]+).*/\1/')" -ge 17 ]]; then
-  missing=("${missing[@]/openjdk-17-jdk-headless}")
-fi
-command -v mvn >/dev/null && missing=("${missing[@]/maven}")
-read -r -a missing <<<"${missing[*]}"
 [[ ${#missing[@]} -eq 0 ]] && exit 0
-
 if [[ $(id -u) -ne 0 ]]; then
   echo "missing packages: ${missing[*]} — run as root (or install them) first" >&2
   exit 1
 fi
-echo "installing: ${missing[*]}" >&2
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+available() { apt-cache show "$1" >/dev/null 2>&1; }
+to_install=()
+for p in "${missing[@]}"; do
+  if available "$p"; then
+    to_install+=("$p")
+  elif [[ $p == bpftool ]]; then
+    # Ubuntu ships bpftool in linux-tools, per kernel.
+    to_install+=(linux-tools-common "linux-tools-$(uname -r)")
+  elif [[ " ${optional[*]} " == *" $p "* ]]; then
+    echo "optional package $p is not available here: skipping it" >&2
+  else
+    echo "required package $p is not available from this machine's package sources" >&2
+    exit 1
+  fi
+done
+echo "installing: ${to_install[*]}" >&2
+apt-get install -y -qq --no-install-recommends "${to_install[@]}" >/dev/null

@@ -131,12 +131,19 @@ static jlong JNICALL ring_open(JNIEnv *env, jclass cls, jint map_fd, jobject jbu
 		gx_throw_errno(env, errno, "eventfd/epoll_create1 for ring buffer '%s'", info.name);
 		goto fail;
 	}
-	/* Level-triggered: the ring reports readable while it holds data, like libbpf's poller. */
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = 0};
+	/*
+	 * Edge-triggered, unlike libbpf's poller. Level-triggered, a ring that woke us once stays
+	 * "ready" for as long as it holds any byte, so under steady traffic every epoll_wait returns at
+	 * once and the drain thread spins on tiny batches: the BPF_RB_NO_WAKEUP batching would save the
+	 * producers' wake-ups but burn a core in the consumer. Edge-triggered, we sleep until the
+	 * kernel's next wake-up (pending data crossed gadget_wakeup_bytes) or the drain timer.
+	 */
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLET, .data.u32 = 0};
 	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->map_fd, &ev) < 0) {
 		gx_throw_errno(env, errno, "epoll_ctl(ring buffer '%s')", info.name);
 		goto fail;
 	}
+	ev.events = EPOLLIN; /* the eventfd is read back to zero after each wakeup() */
 	ev.data.u32 = 1;
 	if (epoll_ctl(r->epoll_fd, EPOLL_CTL_ADD, r->event_fd, &ev) < 0) {
 		gx_throw_errno(env, errno, "epoll_ctl(eventfd)");
