@@ -234,93 +234,93 @@ row_untraced() { # round label
 # Waits until BPF programs that were not in $1 (a list of ids) are loaded, then TRACER_SETTLE
 # seconds for the attach that follows the load. Prints the new ids.
 await_new_progs() { # $1 ids before, $2 pid of the tracer, $3 seconds
-  local before=$1 pid=$2 deadline=$((SECONDS + $3)) ids
+  local before=$1 pid=$2 deadline=$((SECONDS + $3))
   if ((!HAVE_BPFTOOL)); then
     sleep $((TRACER_SETTLE + 2))
     return 0
   fi
-  while :; do
-    ids=$(comm -13 <(echo "$before") <(bpf_prog_ids) | grep . || true)
-    if [[ -n $ids ]]; then
-      sleep 0.3
-      comm -13 <(echo "$before") <(bpf_prog_ids) | grep . || true
-      sleep "$TRACER_SETTLE"
-      return 0
-    fi
+  until comm -13 <(echo "$before") <(bpf_prog_ids) | grep -q .; do
     kill -0 "$pid" 2>/dev/null || return 1
     ((SECONDS < deadline)) || return 1
     sleep 0.1
   done
+  sleep "$TRACER_SETTLE"
+  comm -13 <(echo "$before") <(bpf_prog_ids) | grep . || true
+}
+
+ticks_to_s() { awk -v t="$1" -v h="$CLK_TCK" 'BEGIN {printf "%.2f", t / h}'; }
+
+bpf_ns_per_open() { # $1, $2: "run_time_ns run_cnt" before and after the loop
+  [[ $BPF_STATS == 1 ]] || { echo -; return; }
+  awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] - x[1]) / n}'
+}
+
+lost_reported() { # files: the sum of "Lost N events" messages (perf buffer overflows) in them
+  awk '/[Ll]ost [0-9]+ events/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) {s += $i; break}}
+       END {print s + 0}' "$@"
+}
+
+# A standalone tracer around one loop: started once the loop waits, given time to load and
+# attach, stopped with SIGINT after the loop (and $4 seconds more to print what it still holds).
+# Sets TRACER_SECS, TRACER_CPU and TRACER_BPF_NS; its output is in $OUT/$3.out and .err.
+TRACER_SECS= TRACER_CPU= TRACER_BPF_NS=
+run_tracer() { # round label tag linger-seconds command... ("{pid}" in it becomes the loop's pid)
+  local label=$2 tag=$3 linger=$4 log=$OUT/$3.loop before ids pid c0 c1 b0 b1 arg cmd=()
+  shift 4
+  before=$(bpf_prog_ids)
+  start_loop "$log"
+  for arg in "$@"; do cmd+=("${arg//\{pid\}/$LOOP_PID}"); done
+  "${cmd[@]}" >"$OUT/$tag.out" 2>"$OUT/$tag.err" &
+  pid=$!
+  BG_PIDS+=("$pid")
+  if ! ids=$(await_new_progs "$before" "$pid" 60); then
+    note "$label: no BPF program loaded by '${cmd[*]}': $(tail -n3 "$OUT/$tag.err")"
+    stop_pid "$pid" INT 10
+    stop_pid "$LOOP_PID" KILL 1
+    return 1
+  fi
+  b0=$(bpf_run_ns $ids)
+  c0=$(cpu_ticks "$pid")
+  run_loop "$log" || true
+  TRACER_SECS=$LOOP_SECS
+  sleep "$linger"
+  c1=$(cpu_ticks "$pid")
+  b1=$(bpf_run_ns $ids)
+  stop_pid "$pid" INT 30
+  TRACER_CPU=$(ticks_to_s $((c1 - c0)))
+  TRACER_BPF_NS=$(bpf_ns_per_open "$b0" "$b1")
 }
 
 row_bpftrace() { # round label program
-  local r=$1 label=$2 prog=$3 tag=r$1-bpftrace-${2##* }
-  local log=$OUT/$tag.loop tout=$OUT/$tag.out terr=$OUT/$tag.err before ids pid secs
-  local c0 c1 delivered=- lost=- b0 b1 bpfns=-
-  before=$(bpf_prog_ids)
-  start_loop "$log"
-  "$BPFTRACE" -e "$prog" >"$tout" 2>"$terr" &
-  pid=$!
-  BG_PIDS+=("$pid")
-  if ! ids=$(await_new_progs "$before" "$pid" 60); then
-    note "$label: bpftrace did not load its program: $(tail -n3 "$terr")"
-    stop_pid "$pid" INT 10
-    stop_pid "$LOOP_PID" KILL 1
-    record "$r" "$label" - "$N" - - - - - "bpftrace failed to start"
+  local tag=r$1-bpftrace-${2##* } delivered=- lost=-
+  if ! run_tracer "$1" "$2" "$tag" 0 "$BPFTRACE" -e "$3"; then
+    record "$1" "$2" - "$N" - - - - - "bpftrace failed to start"
     return
   fi
-  b0=$(bpf_run_ns $ids)
-  c0=$(cpu_ticks "$pid")
-  run_loop "$log" || true
-  secs=$LOOP_SECS
-  c1=$(cpu_ticks "$pid")
-  b1=$(bpf_run_ns $ids)
-  stop_pid "$pid" INT 30
-  if [[ $prog == *count* ]]; then
-    delivered=$(awk -F': ' '/^@\[ge-openloop\]/ {print $2}' "$tout")
+  if [[ $3 == *count* ]]; then
+    delivered=$(awk -F': ' '/^@\[ge-openloop\]/ {print $2}' "$OUT/$tag.out")
     delivered=${delivered:-0}
-    lost=$(awk '/[Ll]ost [0-9]+ events/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) {s += $i; break}} END {print s + 0}' "$tout" "$terr")
+    lost=$(lost_reported "$OUT/$tag.out" "$OUT/$tag.err")
   fi
-  [[ $BPF_STATS == 1 ]] && bpfns=$(awk -v a="$b0" -v b="$b1" -v n="$N" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] - x[1]) / n}')
-  record "$r" "$label" "$secs" "$N" "$delivered" - "$lost" \
-    "$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN {printf "%.2f", t / h}')" "$bpfns" ""
-  echo "  $label: $secs s, counted $delivered" >&2
+  record "$1" "$2" "$TRACER_SECS" "$N" "$delivered" - "$lost" "$TRACER_CPU" "$TRACER_BPF_NS" ""
+  echo "  $2: $TRACER_SECS s, counted $delivered" >&2
 }
 
 row_opensnoop() { # round label
-  local r=$1 label=$2 tag=r$1-opensnoop
-  local log=$OUT/$tag.loop tout=$OUT/$tag.out terr=$OUT/$tag.err before ids pid secs
-  local c0 c1 delivered lost b0 b1 bpfns=-
-  before=$(bpf_prog_ids)
-  start_loop "$log"
+  local tag=r$1-opensnoop delivered lost
   # -p: only the loop's process is traced, in the kernel, so every line is one of its opens.
-  # Output to a file (fully buffered, as to /dev/null) so the lines can be counted.
-  "$OPENSNOOP" -p "$LOOP_PID" >"$tout" 2>"$terr" &
-  pid=$!
-  BG_PIDS+=("$pid")
-  if ! ids=$(await_new_progs "$before" "$pid" 60); then
-    note "$label: opensnoop did not load its programs: $(tail -n3 "$terr")"
-    stop_pid "$pid" INT 10
-    stop_pid "$LOOP_PID" KILL 1
-    record "$r" "$label" - "$N" - - - - - "opensnoop failed to start"
+  # Output to a file (fully buffered, as to /dev/null) so the lines can be counted; a second
+  # after the loop for what the perf buffer still holds.
+  if ! run_tracer "$1" "$2" "$tag" 1 "$OPENSNOOP" -p "{pid}"; then
+    record "$1" "$2" - "$N" - - - - - "opensnoop failed to start"
     return
   fi
-  b0=$(bpf_run_ns $ids)
-  c0=$(cpu_ticks "$pid")
-  run_loop "$log" || true
-  secs=$LOOP_SECS
-  # opensnoop keeps printing what the perf buffer still holds; give it a moment.
-  sleep 1
-  c1=$(cpu_ticks "$pid")
-  b1=$(bpf_run_ns $ids)
-  stop_pid "$pid" INT 30
-  delivered=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ {n++} END {print n + 0}' "$tout")
-  # libbpf-tools print "Lost N events on CPU #k!" (perf buffer overflow) on stderr.
-  lost=$(awk '/[Ll]ost [0-9]+ events/ {for (i = 1; i <= NF; i++) if ($i ~ /^[0-9]+$/) {s += $i; break}} END {print s + 0}' "$terr")
-  [[ $BPF_STATS == 1 ]] && bpfns=$(awk -v a="$b0" -v b="$b1" -v n="$N" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] - x[1]) / n}')
-  record "$r" "$label" "$secs" "$N" "$delivered" - "$lost" \
-    "$(awk -v t=$((c1 - c0)) -v h="$CLK_TCK" 'BEGIN {printf "%.2f", t / h}')" "$bpfns" "-p <loop pid>"
-  echo "  $label: $secs s, printed $delivered, lost $lost" >&2
+  delivered=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ {n++} END {print n + 0}' "$OUT/$tag.out")
+  # libbpf-tools print "Lost N events on CPU #k!" on stderr.
+  lost=$(lost_reported "$OUT/$tag.err")
+  record "$1" "$2" "$TRACER_SECS" "$N" "$delivered" - "$lost" "$TRACER_CPU" "$TRACER_BPF_NS" \
+    "-p <loop pid>"
+  echo "  $2: $TRACER_SECS s, printed $delivered, lost $lost" >&2
 }
 
 # --- the agent
@@ -401,7 +401,7 @@ IDLE_SECONDS=
 row_agent() { # round label ring-settings
   local r=$1 label=$2 ring=$3 tag=r$1-agent${3:+-${3//[^a-zA-Z0-9]/_}}
   local cfg=$OUT/$tag.yaml log=$OUT/$tag.loop before ids s0=$OUT/$tag.0.prom s1=$OUT/$tag.1.prom
-  local s2=$OUT/$tag.2.prom t0 t1 t2 t3 secs c0 c1 d0 d1 tid b0 b1 bpfns=- settle
+  local s2=$OUT/$tag.2.prom t0 t1 t3 secs c0 c1 d0 d1 tid b0 b1 settle
   local e0 e1 e2 l1 l2 m1 m2 malformed delivered background lost
   agent_config "$cfg" "$ring"
   before=$(bpf_prog_ids)
@@ -424,7 +424,6 @@ row_agent() { # round label ring-settings
   d0=$([[ -n $tid ]] && cpu_ticks "$AGENT_PID" "$tid" || echo 0)
   run_loop "$log" || true
   secs=$LOOP_SECS
-  t2=$(now)
   b1=$(bpf_run_ns $ids)
   # What is still in the ring (below the wake-up threshold) goes out at the next drain tick.
   settle=$(awk -v d="$(drain_interval_s "$ring")" 'BEGIN {printf "%.3f", 3 * d + 0.5}')
@@ -451,10 +450,9 @@ row_agent() { # round label ring-settings
   malformed=$((${m2:-0} - ${m1:-0}))
   background=$(awk -v a="$e0" -v b="$e1" -v t0="$t0" -v t1="$t1" -v t3="$t3" \
     'BEGIN {printf "%.0f", (b - a) / (t1 - t0) * (t3 - t1)}')
-  [[ $BPF_STATS == 1 ]] && bpfns=$(awk -v a="$b0" -v b="$b1" -v n="$N" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", (y[1] - x[1]) / n}')
   record "$r" "$label" "$secs" "$N" "$delivered" "$background" "$lost" \
-    "$(awk -v t=$((c1 - c0)) -v d=$((d1 - d0)) -v h="$CLK_TCK" 'BEGIN {printf "%.2f (drain %.2f)", t / h, d / h}')" \
-    "$bpfns" "${ring:-defaults}$( ((malformed == 0)) || echo "; $malformed malformed")"
+    "$(ticks_to_s $((c1 - c0))) (drain $(ticks_to_s $((d1 - d0))))" \
+    "$(bpf_ns_per_open "$b0" "$b1")" "${ring:-defaults}$( ((malformed == 0)) || echo "; $malformed malformed")"
   echo "  $label: $secs s, delivered $delivered (background ~$background), lost $lost" >&2
 }
 
