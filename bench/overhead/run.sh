@@ -12,7 +12,7 @@
 #   agent trace_open            `java -jar exporter/target/gadget-exporter.jar run --config <yaml>`
 #                               with one trace_open instance (default ring buffer settings), events
 #                               and losses read from its /metrics before and after the loop
-#   agent trace_open (<ring>)   the same with other ring_buffer settings (AGENT_VARIANTS)
+#   agent trace_open (<v>)      the same with other ring_buffer settings or gadget (AGENT_VARIANTS)
 #   bpftrace empty program      `tracepoint:syscalls:sys_enter_openat {}`: the floor
 #   bpftrace count per comm     `@[comm] = count()` kept in a kernel map
 #   opensnoop (libbpf-tools)    one perf-buffer event per open, printed (to a file)
@@ -23,8 +23,10 @@
 #   ROUNDS=R            run the whole sequence R times; the table shows the median per row
 #   AGENT_JAR=PATH      default exporter/target/gadget-exporter.jar (build: mvn -B -DskipTests package)
 #   JAVA=java           JAVA_OPTS="..." extra JVM options for the agent
-#   AGENT_VARIANTS="size=8MiB,wakeup_bytes=0;size=32MiB,wakeup_bytes=4MiB"
-#                       extra agent rows, ';'-separated, each a list of ring_buffer keys
+#   AGENT_VARIANTS="wakeup_bytes=0;size=32MiB,wakeup_bytes=4MiB;gadget=/path/to/dir"
+#                       extra agent rows, ';'-separated, each a ','-separated list of ring_buffer
+#                       keys and/or gadget=DIR (a directory holding program.bpf.o + gadget.yaml,
+#                       e.g. a modified trace_open to compare with the built-in one)
 #   SKIP="agent bpftrace opensnoop"   rows to leave out
 #   PIN_CPU=K           pin the loop to CPU K (default: not pinned)
 #   LOOP_PATH=PATH      the file opened (default /tmp/gadget-exporter-openloop)
@@ -325,7 +327,7 @@ row_opensnoop() { # round label
 
 # --- the agent
 metric() { # $1 scrape file, $2 metric name: the sample of instance "open", or nothing
-  awk -v m="$2" '$1 ~ "^" m "\\{" && $1 ~ /instance="open"/ && $1 ~ /gadget="trace_open"/ {v = $2} END {if (v != "") printf "%.0f\n", v}' "$1"
+  awk -v m="$2" '$1 ~ "^" m "\\{" && $1 ~ /instance="open"/ {v = $2} END {if (v != "") printf "%.0f\n", v}' "$1"
 }
 
 scrape() { # $1 port, $2 file: GET /metrics into the file
@@ -366,21 +368,25 @@ start_agent() { # $1 config, $2 tag
   done
 }
 
-agent_config() { # $1 file, $2 ring_buffer settings "k=v,k=v" (may be empty)
+agent_config() { # $1 file, $2 settings "k=v,k=v" (may be empty): ring_buffer keys, and gadget=
+  local gadget=trace_open kv ring=()
+  IFS=, read -ra kvs <<<"$2"
+  for kv in "${kvs[@]}"; do
+    case ${kv%%=*} in
+      gadget) gadget=${kv#*=} ;;
+      *) ring+=("      ${kv%%=*}: ${kv#*=}") ;;
+    esac
+  done
   {
     echo "# written by bench/overhead/run.sh"
     echo "http:"
     echo "  listen: 127.0.0.1:0"
     echo "gadgets:"
     echo "  - name: open"
-    echo "    gadget: trace_open"
-    if [[ -n $2 ]]; then
+    echo "    gadget: $gadget"
+    if ((${#ring[@]})); then
       echo "    ring_buffer:"
-      local kv
-      IFS=, read -ra kvs <<<"$2"
-      for kv in "${kvs[@]}"; do
-        echo "      ${kv%%=*}: ${kv#*=}"
-      done
+      printf '%s\n' "${ring[@]}"
     fi
   } >"$1"
 }
