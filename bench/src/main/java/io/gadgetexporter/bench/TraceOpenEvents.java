@@ -2,6 +2,7 @@ package io.gadgetexporter.bench;
 
 import io.gadgetexporter.bpf.BpfObject;
 import io.gadgetexporter.bpf.BtfStruct;
+import io.gadgetexporter.bpf.RingBufferReader;
 import io.gadgetexporter.gadget.EventField;
 import io.gadgetexporter.gadget.EventSchema;
 import io.gadgetexporter.gadget.EventView;
@@ -20,13 +21,8 @@ import org.openjdk.jmh.infra.Blackhole;
 final class TraceOpenEvents {
   static final String GADGET = "trace_open";
 
-  /**
-   * Bytes before each record's payload in the drain buffer: {@code u32 length, u32 reserved}; the
-   * payload is padded to 8 (RingBufferReader's documented layout). Kept here rather than taken
-   * from the binding's constant so the benchmarks do not break on a rename; setup checks that the
-   * records it reads decode.
-   */
-  static final int RECORD_HEADER_BYTES = 8;
+  /** Bytes before each record's payload in the drain buffer ({@code u32 length, u32 reserved}). */
+  static final int RECORD_HEADER_BYTES = RingBufferReader.RECORD_HEADER_BYTES;
 
   private TraceOpenEvents() {}
 
