@@ -9,7 +9,9 @@ import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.ConfigLoader;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.GadgetCatalog;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -93,9 +95,23 @@ final class RunCommand implements Callable<Integer> {
     return 0;
   }
 
+  /**
+   * Whether standard output is a terminal. {@code System.console()} on JDK 17 also wants standard
+   * input to be one, so `agent < /dev/null` at a terminal would print nothing; the file descriptor
+   * itself says it.
+   */
+  static boolean stdoutIsTerminal() {
+    try {
+      String target = Files.readSymbolicLink(Path.of("/proc/self/fd/1")).toString();
+      return target.startsWith("/dev/pts/") || target.startsWith("/dev/tty") || target.equals("/dev/console");
+    } catch (IOException | UnsupportedOperationException e) {
+      return System.console() != null;
+    }
+  }
+
   private EventSink sink() {
     PrintStream out = System.out;
-    Output chosen = output != null ? output : System.console() != null ? Output.columns : Output.none;
+    Output chosen = output != null ? output : stdoutIsTerminal() ? Output.columns : Output.none;
     return switch (chosen) {
       case columns -> new ColumnsSink(out);
       case json -> new JsonSink(out);
