@@ -21,17 +21,13 @@ public final class EventSchema {
   private final List<EventField> argsFields;
   private final EventField mntnsField;
 
-  private EventSchema(String structName, int size, List<EventField> fields) {
+  private EventSchema(String structName, int size, List<EventField> fields, EventField mntnsField) {
     this.structName = structName;
     this.size = size;
     this.fields = List.copyOf(fields);
     this.argsFields =
         fields.stream().filter(f -> f.format() == FieldFormat.ARGS).collect(Collectors.toList());
-    this.mntnsField =
-        fields.stream()
-            .filter(f -> f.name().equals("mntns_id"))
-            .findFirst()
-            .orElse(null);
+    this.mntnsField = mntnsField;
   }
 
   /**
@@ -79,7 +75,13 @@ public final class EventSchema {
                 f.index(), f.name(), f.format(), f.offset(), f.size(), false, sizeIndex, f.spec()));
       }
     }
-    return new EventSchema(struct.name(), struct.size(), fields);
+    // Recognised by its typedef, like every well-known field, not by its name.
+    EventField mntns =
+        fields.stream()
+            .filter(f -> "gadget_mntns_id".equals(btfByName.get(f.name()).typedefName()))
+            .findFirst()
+            .orElse(null);
+    return new EventSchema(struct.name(), struct.size(), fields, mntns);
   }
 
   static FieldFormat formatOf(BtfField f) {
@@ -115,7 +117,10 @@ public final class EventSchema {
     return fields.stream().filter(f -> f.name().equals(name)).findFirst();
   }
 
-  /** The mount namespace field, used for container enrichment; null when the event has none. */
+  /**
+   * The {@code gadget_mntns_id} field, by which events are tied to containers; null when the event
+   * has none.
+   */
   public EventField mntnsField() {
     return mntnsField;
   }

@@ -66,7 +66,8 @@ public final class GadgetInstance implements AutoCloseable {
   // Written only by the drain thread, once per batch; read by metric collection.
   private volatile long eventsTotal;
   private volatile long malformedTotal;
-  private volatile long drainErrors;
+  // The kernel's count is gone with the map: kept from the last read before close.
+  private volatile long lostAtStop;
 
   /**
    * Checks the instance's parameters against the gadget's declarations.
@@ -278,7 +279,6 @@ public final class GadgetInstance implements AutoCloseable {
         n = reader.pendingBytes() > wakeupBytes / 2 && !stopping ? reader.drain() : 0;
       }
       if (n < 0 && n != -4 /* EINTR */ && !stopping) {
-        drainErrors++;
         logger.log(Level.WARNING, "{0}: ring buffer drain failed: errno {1}", new Object[] {where(), -n});
         sleepQuietly(timeoutMs);
       }
@@ -341,8 +341,6 @@ public final class GadgetInstance implements AutoCloseable {
       return lostAtStop;
     }
   }
-
-  private volatile long lostAtStop;
 
   /** Bytes waiting in the ring buffer. */
   public long pendingBytes() {
