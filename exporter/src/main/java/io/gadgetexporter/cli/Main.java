@@ -20,7 +20,12 @@ public final class Main implements java.util.concurrent.Callable<Integer> {
 
   public static void main(String[] args) {
     Logging.configure();
-    int code = new CommandLine(new Main()).setExitCodeExceptionMapper(e -> EXIT_CONFIG).execute(args);
+    int code =
+        new CommandLine(new Main())
+            // A usage mistake is a configuration error; anything else unexpected is not.
+            .setExitCodeExceptionMapper(
+                e -> e instanceof CommandLine.ParameterException ? EXIT_CONFIG : EXIT_HOST)
+            .execute(args);
     System.exit(code);
   }
 

@@ -9,6 +9,7 @@ import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.ConfigLoader;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.GadgetCatalog;
+import io.gadgetexporter.gadget.GadgetException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -63,7 +64,12 @@ final class RunCommand implements Callable<Integer> {
     } catch (ConfigException e) {
       System.err.println("gadget-exporter: invalid configuration:\n" + e.getMessage());
       return Main.EXIT_CONFIG;
-    } catch (AgentStartException | IllegalStateException e) {
+    } catch (AgentStartException | IllegalStateException | GadgetException e) {
+      System.err.println("gadget-exporter: cannot start: " + e.getMessage());
+      return Main.EXIT_HOST;
+    } catch (UnsatisfiedLinkError e) {
+      // The JNI library could not be loaded (e.g. its extraction directory is noexec): the
+      // message says what to do.
       System.err.println("gadget-exporter: cannot start: " + e.getMessage());
       return Main.EXIT_HOST;
     }

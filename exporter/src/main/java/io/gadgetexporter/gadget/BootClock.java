@@ -6,7 +6,7 @@ import java.time.Instant;
 /**
  * Turns {@code bpf_ktime_get_boot_ns()} timestamps into wall-clock time. The offset between the
  * boot-time and real-time clocks is read once; it moves only when the wall clock is stepped, which
- * {@link #refresh()} (called periodically) follows.
+ * {@link #refresh()} follows (the drain threads call it every ten seconds).
  */
 public final class BootClock {
   private volatile long realMinusBootNanos;

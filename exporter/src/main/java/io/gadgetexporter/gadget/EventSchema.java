@@ -55,20 +55,20 @@ public final class EventSchema {
           new EventField(
               fields.size(), bf.name(), formatOf(bf), bf.offset(), bf.size(), bf.signed(), -1, fs));
     }
-    // An args buffer is read together with the gadget_args_size field that says how much is used.
+    // An args buffer X is read together with the field X_size (typed gadget_args_size) that says
+    // how much of it is used: by name, so a gadget may have several (argv, envp).
     for (int i = 0; i < fields.size(); i++) {
       EventField f = fields.get(i);
       if (f.format() == FieldFormat.ARGS) {
-        int sizeIndex = -1;
-        for (EventField g : fields) {
-          if ("gadget_args_size".equals(btfByName.get(g.name()).typedefName())) {
-            sizeIndex = g.index();
-          }
-        }
-        if (sizeIndex < 0) {
+        String sizeName = f.name() + "_size";
+        BtfField sizeField = btfByName.get(sizeName);
+        if (sizeField == null || !"gadget_args_size".equals(sizeField.typedefName())) {
           throw new GadgetException(
-              where + ": field '" + f.name() + "' is gadget_args but no gadget_args_size field");
+              where + ": field '" + f.name() + "' is gadget_args but there is no field '"
+                  + sizeName + "' of type gadget_args_size");
         }
+        int sizeIndex = fields.stream().filter(g -> g.name().equals(sizeName)).findFirst()
+            .orElseThrow().index();
         fields.set(
             i,
             new EventField(

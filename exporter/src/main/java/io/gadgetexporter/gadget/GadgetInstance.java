@@ -38,6 +38,7 @@ public final class GadgetInstance implements AutoCloseable {
   static final String WAKEUP_CONSTANT = "gadget_wakeup_bytes";
   static final String FILTER_CONSTANT = "gadget_filter_by_mntns";
   private static final int ENOENT = 2;
+  private static final long CLOCK_REFRESH_NANOS = 10_000_000_000L;
 
   /** Where an instance is in its life. */
   public enum State {
@@ -178,7 +179,12 @@ public final class GadgetInstance implements AutoCloseable {
         object.load();
       } catch (BpfLoadException e) {
         throw new GadgetException(
-            where() + ": the kernel refused to load it: " + e.getMessage() + hint(e.errno()), e);
+            where()
+                + ": the kernel refused to load it: "
+                + e.getMessage()
+                // A verifier rejection also comes as EACCES: not a privilege problem then.
+                + (e.verifierLog().isEmpty() ? hint(e.errno()) : ""),
+            e);
       }
       programNames = object.programs().stream().map(BpfProgram::name).toList();
       Tracefs.ensureMounted();
@@ -211,19 +217,21 @@ public final class GadgetInstance implements AutoCloseable {
       lostMap = object.map(LOST_MAP);
       ByteBuffer buffer =
           ByteBuffer.allocateDirect(DRAIN_BUFFER_BYTES).order(ByteOrder.nativeOrder());
-      reader = RingBufferReader.create(object.map(EVENTS_MAP), buffer);
-      drainThread = new Thread(() -> drainLoop(buffer), "drain-" + config.name());
+      RingBufferReader ring = RingBufferReader.create(object.map(EVENTS_MAP), buffer);
+      reader = ring;
+      drainThread = new Thread(() -> drainLoop(ring, buffer), "drain-" + config.name());
       drainThread.setDaemon(true);
-      state = State.RUNNING;
       drainThread.start();
-    } catch (RuntimeException e) {
+      state = State.RUNNING;
+    } catch (RuntimeException | Error e) {
+      // Error too (no native thread left, direct memory exhausted): nothing may stay attached.
       state = State.FAILED;
       failure = e.getMessage();
       closeKernelObjects();
-      if (e instanceof GadgetException) {
-        throw e;
+      if (e instanceof GadgetException g) {
+        throw g;
       }
-      throw new GadgetException(where() + ": " + e.getMessage(), e);
+      throw new GadgetException(where() + ": " + e, e);
     }
   }
 
@@ -261,18 +269,38 @@ public final class GadgetInstance implements AutoCloseable {
       case 1, 13 ->
           " — the agent lacks privileges: run it as root, or grant CAP_BPF, CAP_PERFMON and"
               + " CAP_SYS_RESOURCE (CAP_SYS_ADMIN on kernels before 5.8)";
-      case 2 -> " — this kernel has no such hook (see `gadget-exporter gadgets` for what it supports)";
+      case 2 -> " — this kernel or architecture has no such hook";
       case 22 -> " — this kernel does not support what the program needs";
       default -> "";
     };
   }
 
-  private void drainLoop(ByteBuffer buffer) {
+  /**
+   * The drain thread. It holds its own reference to the reader: after {@link #close()} the reader
+   * is closed (calls return 0 or an error), never null under the thread's feet.
+   */
+  private void drainLoop(RingBufferReader reader, ByteBuffer buffer) {
+    try {
+      drain(reader, buffer);
+    } catch (RuntimeException | Error e) {
+      // Nothing drains any more: say so in /readyz and the log rather than look healthy.
+      failure = "drain thread failed: " + e;
+      state = State.FAILED;
+      logger.log(Level.SEVERE, where() + ": drain thread failed; its events are no longer read", e);
+    }
+  }
+
+  private void drain(RingBufferReader reader, ByteBuffer buffer) {
     int timeoutMs = (int) Math.max(1, config.ringBuffer().drainInterval().toMillis());
     long wakeupBytes = config.ringBuffer().wakeupBytes();
     EventView view = new EventView(schema, clock);
+    long nextClockRefresh = System.nanoTime() + CLOCK_REFRESH_NANOS;
     while (!stopping) {
       int n = reader.poll(timeoutMs);
+      if (System.nanoTime() - nextClockRefresh > 0) {
+        clock.refresh(); // follow a wall clock stepped after start (NTP at boot)
+        nextClockRefresh = System.nanoTime() + CLOCK_REFRESH_NANOS;
+      }
       while (n > 0) {
         process(buffer, n, view);
         // Keep the ring below the wake-up threshold: above it, every submit wakes us again.
@@ -305,7 +333,11 @@ public final class GadgetInstance implements AutoCloseable {
       }
       offset += RingBufferReader.RECORD_HEADER_BYTES + ((length + 7) & ~7);
     }
-    sink.flush();
+    try {
+      sink.flush();
+    } catch (RuntimeException e) {
+      logger.log(Level.FINE, "output flush failed", e);
+    }
     eventsTotal += good;
     malformedTotal += bad;
   }
@@ -337,8 +369,8 @@ public final class GadgetInstance implements AutoCloseable {
         sum += b.getLong(at);
       }
       return sum;
-    } catch (BpfException e) {
-      return lostAtStop;
+    } catch (RuntimeException e) {
+      return lostAtStop; // closing concurrently: the map is gone
     }
   }
 

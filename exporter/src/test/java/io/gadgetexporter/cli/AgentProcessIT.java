@@ -8,8 +8,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,7 +36,7 @@ class AgentProcessIT {
           - name: execs
             gadget: trace_exec
         """);
-    Map<String, Long> beforeStart = countByName(GadgetTesting.loadedProgramNames());
+    Map<String, Long> beforeStart = GadgetTesting.countByName(GadgetTesting.loadedProgramNames());
     try (AgentProcess agent =
         AgentProcess.start(AgentProcess.javaCommand("run", "--config", config.toString()))) {
       int port = agent.awaitReady(START);
@@ -62,12 +60,12 @@ class AgentProcessIT {
       assertThat(counter(metrics, "gadget_events_lost_total", "opens")).isZero();
       assertThat(metrics).contains("# HELP gadget_events_total");
 
-      Map<String, Long> running = countByName(GadgetTesting.loadedProgramNames());
+      Map<String, Long> running = GadgetTesting.countByName(GadgetTesting.loadedProgramNames());
       assertThat(running).isNotEqualTo(beforeStart); // the agent's programs are in the kernel
       agent.process.destroy(); // SIGTERM
       assertThat(agent.awaitExit(Duration.ofSeconds(20))).isIn(0, 143);
       assertThat(agent.stderr()).contains("detaching every gadget").contains("stopped");
-      assertThat(countByName(GadgetTesting.loadedProgramNames())).isEqualTo(beforeStart);
+      assertThat(GadgetTesting.countByName(GadgetTesting.loadedProgramNames())).isEqualTo(beforeStart);
     }
   }
 
@@ -127,10 +125,6 @@ class AgentProcessIT {
     dir.toFile().setExecutable(true, false);
     config.toFile().setReadable(true, false);
     return config;
-  }
-
-  private static Map<String, Long> countByName(List<String> names) {
-    return names.stream().collect(Collectors.groupingBy(n -> n, TreeMap::new, Collectors.counting()));
   }
 
   /** The value of a per-instance counter in a Prometheus text scrape. */

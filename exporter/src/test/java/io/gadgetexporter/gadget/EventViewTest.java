@@ -61,6 +61,39 @@ class EventViewTest {
   }
 
   @Test
+  void eachArgsBufferIsReadWithItsOwnSizeField() {
+    GadgetSpec spec =
+        GadgetSpec.parse(
+            "name: two\ndescription: d\nevent: event\nfields:\n  argv: {}\n  argv_size: {}\n"
+                + "  envp: {}\n  envp_size: {}\n",
+            "two.yaml");
+    EventSchema schema =
+        EventSchema.of(
+            new BtfStruct(
+                "event",
+                48,
+                List.of(
+                    BtfFields.charArray("argv", 0, 16, "gadget_args"),
+                    BtfFields.scalar("argv_size", 16, 4, false, "gadget_args_size"),
+                    BtfFields.charArray("envp", 20, 16, "gadget_args"),
+                    BtfFields.scalar("envp_size", 36, 4, false, "gadget_args_size"))),
+            spec);
+    ByteBuffer b = ByteBuffer.allocate(48).order(java.nio.ByteOrder.nativeOrder());
+    b.put(0, "ls\0-l\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(16, 6);
+    b.put(20, "A=1\0".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).putInt(36, 4);
+    EventView view = new EventView(schema, BootClock.fixed(0));
+    assertThat(view.bind(b, 0, 48)).isTrue();
+    assertThat(view.getArgs(schema.field("argv").orElseThrow())).containsExactly("ls", "-l");
+    assertThat(view.getArgs(schema.field("envp").orElseThrow())).containsExactly("A=1");
+  }
+
+  @Test
+  void argsFillingTheirWholeBufferAreValid() {
+    EventView view = new EventView(schema(), BootClock.fixed(0));
+    assertThat(view.bind(record(0, 0, 32, "ls\0"), 0, 88)).isTrue();
+  }
+
+  @Test
   void fieldMissingFromGadgetYamlIsAGadgetError() {
     GadgetSpec partial =
         GadgetSpec.parse(

@@ -24,12 +24,21 @@ public final class GadgetTesting {
       String gadget, String extraYaml, EventSink sink, String ringBufferYaml) {
     String yaml =
         "gadgets:\n  - name: test-" + gadget.replace('_', '-') + "\n    gadget: " + gadget + "\n"
-            + "    ring_buffer:\n      drain_interval: 10ms\n"
+            + "    ring_buffer:\n"
+            + (ringBufferYaml.contains("drain_interval") ? "" : "      drain_interval: 10ms\n")
             + ringBufferYaml
             + extraYaml;
     InstanceConfig config = ConfigLoader.parse(yaml, "test.yaml", Map.of()).gadgets().get(0);
     Gadget g = GadgetCatalog.builtIn().find(gadget).orElseThrow();
     return new GadgetInstance(config, g, sink, BootClock.system());
+  }
+
+  /** How many loaded programs have each name. */
+  public static Map<String, Long> countByName(List<String> names) {
+    return names.stream()
+        .collect(
+            java.util.stream.Collectors.groupingBy(
+                n -> n, java.util.TreeMap::new, java.util.stream.Collectors.counting()));
   }
 
   /** Names of the BPF programs loaded in the kernel right now (bpftool, as a user would check). */

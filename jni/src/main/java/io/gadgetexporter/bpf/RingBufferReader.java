@@ -103,7 +103,7 @@ public final class RingBufferReader implements AutoCloseable {
   private final Handle handle;
   private final Cleaner.Cleanable cleanable;
   private final Object pollLock = new Object(); // held by drain/poll, and while freeing
-  private final Object stateLock = new Object(); // guards closing vs wakeup
+  private final Object stateLock = new Object(); // guards closing vs wakeup, pendingBytes, free
   private volatile boolean closing;
   private int lastCount; // confined to the draining thread
 
@@ -219,10 +219,11 @@ public final class RingBufferReader implements AutoCloseable {
 
   /**
    * Bytes written by the kernel and not yet consumed: records waiting (including discarded ones and
-   * one being written). Any thread; 0 once closed.
+   * one being written). Any thread, without waiting for a poll in progress (a scrape must not stall
+   * for a drain interval); 0 once closed.
    */
   public long pendingBytes() {
-    synchronized (pollLock) {
+    synchronized (stateLock) {
       return closing ? 0 : Native.ringPending(handle.get());
     }
   }
@@ -231,7 +232,7 @@ public final class RingBufferReader implements AutoCloseable {
    * Records skipped because they were larger than the whole buffer (see {@link #MIN_BUFFER_SIZE}).
    */
   public long oversizedRecords() {
-    synchronized (pollLock) {
+    synchronized (stateLock) {
       return closing ? 0 : Native.ringOversized(handle.get());
     }
   }
@@ -276,8 +277,12 @@ public final class RingBufferReader implements AutoCloseable {
       closing = true;
       Native.ringWakeup(handle.get());
     }
+    // Both locks: no poll is using the mapping (pollLock) and no pendingBytes() reader either
+    // (stateLock, which they take alone). Always in this order, so no deadlock.
     synchronized (pollLock) {
-      cleanable.clean();
+      synchronized (stateLock) {
+        cleanable.clean();
+      }
     }
     map.object().unregister(this);
   }
