@@ -52,24 +52,19 @@ final class RunCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     AgentConfig agentConfig;
-    try {
-      agentConfig = config == null ? ConfigLoader.loadDefault() : ConfigLoader.load(config);
-    } catch (ConfigException e) {
-      System.err.println("gadget-exporter: invalid configuration:\n" + e.getMessage());
-      return Main.EXIT_CONFIG;
-    }
     Agent agent;
     try {
+      agentConfig = config == null ? ConfigLoader.loadDefault() : ConfigLoader.load(config);
       agent = Agent.start(agentConfig, GadgetCatalog.builtIn(), sink());
     } catch (ConfigException e) {
       System.err.println("gadget-exporter: invalid configuration:\n" + e.getMessage());
       return Main.EXIT_CONFIG;
-    } catch (AgentStartException | IllegalStateException | GadgetException e) {
-      System.err.println("gadget-exporter: cannot start: " + e.getMessage());
-      return Main.EXIT_HOST;
-    } catch (UnsatisfiedLinkError e) {
-      // The JNI library could not be loaded (e.g. its extraction directory is noexec): the
-      // message says what to do.
+    } catch (AgentStartException
+        | IllegalStateException
+        | GadgetException
+        // the JNI library could not be loaded (e.g. a noexec extraction directory): its message
+        // says what to do
+        | UnsatisfiedLinkError e) {
       System.err.println("gadget-exporter: cannot start: " + e.getMessage());
       return Main.EXIT_HOST;
     }
