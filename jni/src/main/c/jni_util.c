@@ -38,6 +38,14 @@ int gx_jni_cache_init(JNIEnv *env)
 		"(Ljava/lang/String;ILjava/lang/String;Ljava/lang/String;)V");
 	if (!gx_jni.bpf_load_exception_init)
 		return -1;
+	gx_jni.syscall_exception =
+		global_class(env, "io/gadgetexporter/linux/SystemCallException");
+	if (!gx_jni.syscall_exception)
+		return -1;
+	gx_jni.syscall_exception_init = (*env)->GetMethodID(env, gx_jni.syscall_exception, "<init>",
+							    "(Ljava/lang/String;I)V");
+	if (!gx_jni.syscall_exception_init)
+		return -1;
 	if (!(gx_jni.illegal_argument = global_class(env, "java/lang/IllegalArgumentException")))
 		return -1;
 	if (!(gx_jni.illegal_state = global_class(env, "java/lang/IllegalStateException")))
@@ -54,9 +62,9 @@ int gx_jni_cache_init(JNIEnv *env)
 void gx_jni_cache_free(JNIEnv *env)
 {
 	jclass *all[] = {
-		&gx_jni.bpf_exception, &gx_jni.bpf_load_exception, &gx_jni.illegal_argument,
-		&gx_jni.illegal_state, &gx_jni.out_of_memory,      &gx_jni.string,
-		&gx_jni.object,
+		&gx_jni.bpf_exception, &gx_jni.bpf_load_exception, &gx_jni.syscall_exception,
+		&gx_jni.illegal_argument, &gx_jni.illegal_state,   &gx_jni.out_of_memory,
+		&gx_jni.string,        &gx_jni.object,
 	};
 
 	for (int i = 0; i < GX_ARRAY_SIZE(all); i++) {
@@ -164,6 +172,34 @@ void gx_throw_errno(JNIEnv *env, int err, const char *fmt, ...)
 		return;
 	jobject ex = (*env)->NewObject(env, gx_jni.bpf_exception, gx_jni.bpf_exception_init, jmsg,
 				       (jint)err);
+	(*env)->DeleteLocalRef(env, jmsg);
+	if (!ex)
+		return;
+	(*env)->Throw(env, ex);
+	(*env)->DeleteLocalRef(env, ex);
+}
+
+void gx_throw_syscall(JNIEnv *env, int err, const char *hint, const char *fmt, ...)
+{
+	if ((*env)->ExceptionCheck(env))
+		return;
+	if (err < 0)
+		err = -err;
+
+	char what[1024], msg[2048], namebuf[16], textbuf[128];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	snprintf(msg, sizeof(msg), "%s: %s (%s)%s%s", what, gx_strerror(err, textbuf, sizeof(textbuf)),
+		 gx_errno_name(err, namebuf, sizeof(namebuf)), hint ? "; " : "", hint ? hint : "");
+	gx_ascii(msg); /* a path may hold UTF-8 that modified UTF-8 cannot take */
+
+	jstring jmsg = (*env)->NewStringUTF(env, msg);
+	if (!jmsg)
+		return;
+	jobject ex = (*env)->NewObject(env, gx_jni.syscall_exception, gx_jni.syscall_exception_init,
+				       jmsg, (jint)err);
 	(*env)->DeleteLocalRef(env, jmsg);
 	if (!ex)
 		return;

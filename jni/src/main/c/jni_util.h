@@ -24,6 +24,8 @@ struct gx_jni_cache {
 	jclass bpf_load_exception;     /* io.gadgetexporter.bpf.BpfLoadException */
 	/* (String message, int errno, String program, String log) */
 	jmethodID bpf_load_exception_init;
+	jclass syscall_exception;      /* io.gadgetexporter.linux.SystemCallException */
+	jmethodID syscall_exception_init; /* (String message, int errno) */
 	jclass illegal_argument;       /* java.lang.IllegalArgumentException */
 	jclass illegal_state;          /* java.lang.IllegalStateException */
 	jclass out_of_memory;          /* java.lang.OutOfMemoryError */
@@ -50,6 +52,14 @@ int gx_register(JNIEnv *env, const JNINativeMethod *methods, int count);
  */
 void gx_throw_errno(JNIEnv *env, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/*
+ * Throws io.gadgetexporter.linux.SystemCallException with "<formatted call>: <strerror> (<ENAME>)",
+ * then "; <hint>" when `hint` is not NULL (what the errno means for this call, e.g. the kernel
+ * version that added a flag). For the plain system calls of io.gadgetexporter.linux, where libbpf
+ * plays no part and a BpfException would mislead.
+ */
+void gx_throw_syscall(JNIEnv *env, int err, const char *hint, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 void gx_throw_illegal_argument(JNIEnv *env, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void gx_throw_illegal_state(JNIEnv *env, const char *fmt, ...)
@@ -97,5 +107,6 @@ int gx_register_probe(JNIEnv *env);
 int gx_register_stats(JNIEnv *env);
 int gx_register_elf(JNIEnv *env);
 int gx_register_socket(JNIEnv *env);
+int gx_register_fanotify(JNIEnv *env);
 
 #endif

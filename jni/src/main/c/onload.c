@@ -19,7 +19,7 @@ __attribute__((visibility("default"))) jint JNI_OnLoad(JavaVM *vm, void *reserve
 	int (*registrations[])(JNIEnv *) = {
 		gx_register_library, gx_register_object, gx_register_program, gx_register_map,
 		gx_register_ringbuf, gx_register_btf,    gx_register_probe,   gx_register_stats,
-		gx_register_elf,     gx_register_socket,
+		gx_register_elf,     gx_register_socket, gx_register_fanotify,
 	};
 	for (int i = 0; i < GX_ARRAY_SIZE(registrations); i++)
 		if (registrations[i](env))

@@ -8,7 +8,8 @@ import java.nio.ByteBuffer;
  * <p>The C side ({@code jni/src/main/c}) registers these from {@code JNI_OnLoad} with a {@code
  * JNINativeMethod} table per subsystem, so a name or signature that changes on one side only fails
  * {@code System.load} at once instead of at first call. Not API: the public classes of {@code
- * io.gadgetexporter.bpf} wrap these with state checks, lifetimes and Java types.
+ * io.gadgetexporter.bpf} and {@code io.gadgetexporter.linux} wrap these with state checks,
+ * lifetimes and Java types.
  *
  * <p>Conventions: handles are native pointers as {@code long}; setup calls throw {@code
  * BpfException}/{@code BpfLoadException}/{@code IllegalArgumentException}; hot calls (the ring
@@ -177,4 +178,29 @@ public final class Native {
 
   // socket.c
   public static native int packetSocketOpen(String interfaceName);
+
+  // fanotify.c (io.gadgetexporter.linux.Fanotify); setup calls throw SystemCallException
+  /** Binds {@code buffer}, where poll/read leave {s32 pid, s32 fd} per event. */
+  public static native long fanotifyOpen(ByteBuffer buffer);
+
+  /** Closes the fanotify fd (the kernel allows every exec still waiting) and the eventfd. */
+  public static native void fanotifyClose(long fanotify);
+
+  /** {@code path}: the file name's bytes, without a terminating NUL. */
+  public static native void fanotifyMarkExec(long fanotify, byte[] path);
+
+  /** Events copied after waiting (0 on timeout, wake-up or EINTR), or -errno. */
+  public static native int fanotifyPoll(long fanotify, int timeoutMs);
+
+  /** Events copied without waiting, or -errno. */
+  public static native int fanotifyRead(long fanotify);
+
+  /** Writes the answer for {@code fd}, then closes {@code fd}. 0 or -errno of the write. */
+  public static native int fanotifyRespond(long fanotify, int fd, boolean allow);
+
+  /** 0 or -errno. */
+  public static native int fanotifyWakeup(long fanotify);
+
+  /** Events that could not be answered: queue overflows and events without an fd. */
+  public static native long fanotifyOverflows(long fanotify);
 }
