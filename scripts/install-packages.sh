@@ -14,6 +14,9 @@ if [[ "${1:-build}" == test ]]; then
   # bpftool lists loaded programs (tests check nothing is left in the kernel); setpriv
   # (util-linux) runs the agent unprivileged.
   required+=(util-linux)
+  # Real containers for the container tests: runc, a private containerd (and ctr), and a static
+  # busybox copied into the test images (the package busybox has a dynamic one at the same path).
+  required+=(runc containerd busybox-static)
   command -v bpftool >/dev/null || required+=(bpftool)
   # The peers the overhead benchmark compares against; the benchmark skips what is absent.
   optional+=(bpftrace libbpf-tools)
