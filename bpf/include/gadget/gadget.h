@@ -43,11 +43,12 @@ struct {
 } gadget_lost SEC(".maps");
 
 /*
- * The mount namespaces (containers) this instance traces, maintained by the agent; the value is
- * unused (1). 16384 is far above any node's container count (Kubernetes' max-pods is at most a few
- * hundred, a few containers each) while leaving room for short-lived containers not yet removed;
- * BPF_F_NO_PREALLOC makes memory follow the real entry count (the map is only read by programs,
- * written by userspace), so the generous bound costs nothing when filtering is off.
+ * The mount namespaces (containers) the instance's selector names, maintained by the agent as
+ * containers come and go; the value is unused (1). What a listed namespace means depends on
+ * gadget_mntns_filter_mode. 16384 is far above any node's container count (Kubernetes' max-pods is
+ * at most a few hundred, a few containers each) while leaving room for short-lived containers not
+ * yet removed; BPF_F_NO_PREALLOC makes memory follow the real entry count (the map is only read by
+ * programs, written by userspace), so the generous bound costs nothing when filtering is off.
  */
 #define GADGET_MNTNS_FILTER_MAX 16384
 
@@ -59,8 +60,28 @@ struct {
 	__type(value, __u8);
 } gadget_mntns_filter SEC(".maps");
 
-/* Set by the agent before load. Off: trace everything. On: only mntns ids in the filter map. */
-const volatile bool gadget_filter_by_mntns = false;
+/*
+ * Set by the agent before load, from the instance's selector:
+ *  OFF     trace everything (no selector): the map is not even looked up;
+ *  INCLUDE trace only the listed namespaces (host processes not selected: anything the agent has
+ *          not listed, including a container it has not seen yet, is dropped);
+ *  EXCLUDE trace everything but the listed namespaces (host processes selected: processes in
+ *          private namespaces, e.g. systemd services with PrivateTmp, are host processes too, and
+ *          an allow-list could never name them all).
+ */
+#define GADGET_FILTER_OFF 0
+#define GADGET_FILTER_INCLUDE 1
+#define GADGET_FILTER_EXCLUDE 2
+const volatile __u8 gadget_mntns_filter_mode = GADGET_FILTER_OFF;
+
+/* Per-CPU count of events the filter discarded in the kernel: they cost userspace nothing, and
+ * the count shows the selector at work. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} gadget_filtered SEC(".maps");
 
 /*
  * Submit without waking the reader unless at least this many bytes are pending in the ring.
@@ -95,10 +116,22 @@ static __always_inline __u64 gadget_current_mntns_id(void)
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
-/* True when filtering is on and this mount namespace is not selected. */
+/* True when the selector does not name this mount namespace: the caller returns at once. */
 static __always_inline bool gadget_should_discard_mntns_id(__u64 mntns_id)
 {
-	return gadget_filter_by_mntns && !bpf_map_lookup_elem(&gadget_mntns_filter, &mntns_id);
+	__u32 zero = 0;
+	__u64 *filtered;
+	bool listed;
+
+	if (gadget_mntns_filter_mode == GADGET_FILTER_OFF)
+		return false;
+	listed = bpf_map_lookup_elem(&gadget_mntns_filter, &mntns_id) != NULL;
+	if (listed == (gadget_mntns_filter_mode == GADGET_FILTER_INCLUDE))
+		return false;
+	filtered = bpf_map_lookup_elem(&gadget_filtered, &zero);
+	if (filtered)
+		*filtered += 1; /* per-CPU: no other writer */
+	return true;
 }
 
 static __always_inline void gadget_count_lost(void)

@@ -76,7 +76,7 @@ public class TraceOpenDrainBenchmark {
     // The agent's defaults (RingBufferConfig): wake the reader only past 1 MiB pending; this
     // benchmark never polls, and an invocation's events stay below that.
     object.setConstant("gadget_wakeup_bytes", 1L << 20);
-    object.setConstant("gadget_filter_by_mntns", false);
+    object.setConstant("gadget_mntns_filter_mode", 0L);
     object.load();
     List<String> skipped = new ArrayList<>();
     for (BpfProgram p : object.programs()) {

@@ -3,6 +3,8 @@ package io.gadgetexporter.agent;
 import io.gadgetexporter.config.AgentConfig;
 import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.InstanceConfig;
+import io.gadgetexporter.container.ContainerCollection;
+import io.gadgetexporter.container.ContainerDiscovery;
 import io.gadgetexporter.export.Telemetry;
 import io.gadgetexporter.gadget.BootClock;
 import io.gadgetexporter.gadget.Gadget;
@@ -30,6 +32,7 @@ public final class Agent implements AutoCloseable {
 
   private final List<GadgetInstance> instances = new CopyOnWriteArrayList<>();
   private final BootClock clock = BootClock.system();
+  private ContainerDiscovery discovery;
   private Telemetry telemetry;
   private AgentHttpServer http;
   private volatile boolean closed;
@@ -58,6 +61,12 @@ public final class Agent implements AutoCloseable {
     // Configuration first: every mistake in the file is reported before the kernel is touched.
     List<GadgetInstance> created = new ArrayList<>();
     List<ConfigException.Problem> problems = new ArrayList<>();
+    // The instances take the collection now and read it only once started.
+    ContainerCollection containers = null;
+    if (config.containers().enabled()) {
+      discovery = ContainerDiscovery.create(config.containers());
+      containers = discovery.collection();
+    }
     for (InstanceConfig ic : config.gadgets()) {
       try {
         Gadget gadget =
@@ -74,7 +83,7 @@ public final class Agent implements AutoCloseable {
                                     + String.join(", ", catalog.builtInNames())
                                     + "; or a path to a directory holding gadget.yaml and"
                                     + " program.bpf.o)"));
-        created.add(new GadgetInstance(ic, gadget, sink, clock));
+        created.add(new GadgetInstance(ic, gadget, sink, clock, containers));
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       } catch (GadgetException e) {
@@ -90,10 +99,22 @@ public final class Agent implements AutoCloseable {
       throw new AgentStartException(
           "this host cannot run gadgets:\n  - " + String.join("\n  - ", hostProblems), null);
     }
-    telemetry = new Telemetry(version(), this::instances);
+    if (discovery != null) {
+      // Before any instance starts: their filter maps are written from the collection.
+      try {
+        discovery.start();
+      } catch (RuntimeException e) {
+        throw new AgentStartException("container discovery cannot start: " + e.getMessage(), e);
+      }
+    }
+    telemetry = new Telemetry(version(), this::instances, discovery);
     http =
         AgentHttpServer.start(
-            config.http().host(), config.http().port(), telemetry, this::readiness);
+            config.http().host(),
+            config.http().port(),
+            telemetry,
+            this::readiness,
+            containers);
     for (GadgetInstance instance : created) {
       instances.add(instance);
       try {
@@ -108,6 +129,11 @@ public final class Agent implements AutoCloseable {
 
   public Collection<GadgetInstance> instances() {
     return instances;
+  }
+
+  /** The node's containers; empty when discovery is off. */
+  public java.util.Optional<ContainerDiscovery> containers() {
+    return java.util.Optional.ofNullable(discovery);
   }
 
   public int httpPort() {
@@ -145,6 +171,9 @@ public final class Agent implements AutoCloseable {
     }
     if (http != null) {
       http.close();
+    }
+    if (discovery != null) {
+      discovery.close();
     }
     if (telemetry != null) {
       telemetry.close();

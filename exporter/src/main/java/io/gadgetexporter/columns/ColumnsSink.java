@@ -1,5 +1,6 @@
 package io.gadgetexporter.columns;
 
+import io.gadgetexporter.container.Container;
 import io.gadgetexporter.gadget.EventField;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.EventView;
@@ -21,6 +22,8 @@ public final class ColumnsSink implements EventSink {
   private static final DateTimeFormatter MILLIS_UTC =
       DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
 
+  private static final int CONTAINER_WIDTH = 24;
+
   private final PrintStream out;
   private final StringBuilder line = new StringBuilder(256);
   private final Set<String> headerPrinted = new HashSet<>();
@@ -36,6 +39,9 @@ public final class ColumnsSink implements EventSink {
       if (headerPrinted.add(instance.name())) {
         line.setLength(0);
         cell("INSTANCE", instanceWidth(instance), false);
+        if (hasContainer(event)) {
+          cell("CONTAINER", CONTAINER_WIDTH, false);
+        }
         for (EventField f : event.schema().fields()) {
           if (!f.hidden()) {
             cell(f.name().toUpperCase(java.util.Locale.ROOT), f.spec().width(), isLast(event, f));
@@ -45,6 +51,9 @@ public final class ColumnsSink implements EventSink {
       }
       line.setLength(0);
       cell(instance.name(), instanceWidth(instance), false);
+      if (hasContainer(event)) {
+        cell(containerText(event.container()), CONTAINER_WIDTH, false);
+      }
       for (EventField f : event.schema().fields()) {
         if (!f.hidden()) {
           cell(text(event, f), f.spec().width(), isLast(event, f));
@@ -66,6 +75,27 @@ public final class ColumnsSink implements EventSink {
     synchronized (lock) {
       out.flush();
     }
+  }
+
+  /** Whether the instance's events can carry a container (it has a namespace or cgroup id). */
+  private static boolean hasContainer(EventView event) {
+    return event.schema().hasContainerKeys();
+  }
+
+  /** The pod's {@code namespace/pod/container} in Kubernetes, else the runtime's name. */
+  static String containerText(Container c) {
+    if (c == null) {
+      return "?";
+    }
+    return switch (c.kind()) {
+      case HOST -> "host";
+      case POD -> c.pod().map(p -> p.namespace() + "/" + p.name()).orElse("?");
+      case CONTAINER ->
+          c.pod()
+              .filter(p -> !p.name().isEmpty())
+              .map(p -> p.namespace() + "/" + p.name() + "/" + p.containerName())
+              .orElse(c.name());
+    };
   }
 
   private static int instanceWidth(GadgetInstance instance) {

@@ -1,5 +1,6 @@
 package io.gadgetexporter.columns;
 
+import io.gadgetexporter.container.Container;
 import io.gadgetexporter.gadget.EventField;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.EventView;
@@ -8,7 +9,9 @@ import java.io.PrintStream;
 import java.util.List;
 
 /**
- * Events as JSON lines, one object per event: {@code instance}, {@code gadget}, then every field
+ * Events as JSON lines, one object per event: {@code instance}, {@code gadget}, the container
+ * ({@code container.id}, {@code container.name}, {@code k8s.pod.name}, … or {@code host: true}),
+ * then every field
  * (hidden ones too: a program reads them). Numbers stay numbers; a field with a human form also
  * gets it: errno names ({@code error} beside a negative {@code gadget_syscall_ret}), symbolic flags
  * and octal modes as {@code <field>_text}, timestamps as ISO-8601 with {@code <field>_raw} in boot
@@ -31,12 +34,50 @@ public final class JsonSink implements EventSink {
       member("instance").string(instance.name());
       line.append(',');
       member("gadget").string(instance.gadget().name());
+      container(event.container());
       for (EventField f : event.schema().fields()) {
         line.append(',');
         field(event, f);
       }
       line.append('}');
       out.println(line);
+    }
+  }
+
+  /** Named as OpenTelemetry's semantic conventions name them, so the JSON reads like the OTLP. */
+  private void container(Container c) {
+    if (c == null) {
+      return;
+    }
+    if (c.isHost()) {
+      line.append(',');
+      member("host").append(true);
+      return;
+    }
+    if (!c.id().isEmpty()) {
+      line.append(',');
+      member("container.id").string(c.id());
+      line.append(',');
+      member("container.name").string(c.name());
+      line.append(',');
+      member("container.runtime").string(c.runtime());
+    }
+    if (c.image().isPresent()) {
+      line.append(',');
+      member("container.image.name").string(c.image().get());
+    }
+    if (c.pod().isPresent()) {
+      Container.Pod p = c.pod().get();
+      line.append(',');
+      member("k8s.namespace.name").string(p.namespace());
+      line.append(',');
+      member("k8s.pod.name").string(p.name());
+      line.append(',');
+      member("k8s.pod.uid").string(p.uid());
+      if (!p.containerName().isEmpty()) {
+        line.append(',');
+        member("k8s.container.name").string(p.containerName());
+      }
     }
   }
 

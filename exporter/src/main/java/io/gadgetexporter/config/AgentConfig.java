@@ -12,11 +12,13 @@ import java.util.Optional;
  * @param source the file it came from, as given, or {@link ConfigLoader#EMBEDDED_DEFAULT}
  * @param gadgets at least one, names unique, in the order written
  */
-public record AgentConfig(String source, HttpConfig http, List<InstanceConfig> gadgets) {
+public record AgentConfig(
+    String source, HttpConfig http, ContainersConfig containers, List<InstanceConfig> gadgets) {
 
   public AgentConfig {
     requireNonNull(source, "source");
     requireNonNull(http, "http");
+    requireNonNull(containers, "containers");
     gadgets = List.copyOf(gadgets);
   }
 

@@ -15,10 +15,39 @@ import java.util.List;
 enum ConfigKey {
   HTTP("http", "mapping", "—"),
   HTTP_LISTEN("http.listen", "host:port", HttpConfig.DEFAULT.listenAddress()),
+  CONTAINERS("containers", "mapping", "—"),
+  CONTAINERS_ENABLED("containers.enabled", "boolean", "true"),
+  CONTAINERS_RUNTIME_HOOK("containers.runtime_hook", "boolean", "true"),
+  CONTAINERS_RUNTIME_PATHS(
+      "containers.runtime_paths", "list of paths", "none (the well-known paths are always watched)"),
+  CONTAINERS_RUNTIME_STATE_DIRS(
+      "containers.runtime_state_dirs",
+      "list of paths",
+      "none (the well-known state dirs are always read)"),
+  CONTAINERS_HOST_ROOT("containers.host_root", "path", "/"),
+  CONTAINERS_RECONCILE_INTERVAL(
+      "containers.reconcile_interval",
+      "duration",
+      Units.formatDuration(ContainersConfig.DEFAULT_RECONCILE_INTERVAL)),
+  CONTAINERS_EXITED_GRACE_PERIOD(
+      "containers.exited_grace_period",
+      "duration",
+      Units.formatDuration(ContainersConfig.DEFAULT_EXITED_GRACE_PERIOD)),
+  CONTAINERS_HOOK_TIMEOUT(
+      "containers.hook_timeout",
+      "duration",
+      Units.formatDuration(ContainersConfig.DEFAULT_HOOK_TIMEOUT)),
   GADGETS("gadgets", "list", "the default gadgets"),
   NAME("gadgets[].name", "string", "the gadget name"),
   GADGET("gadgets[].gadget", "string", "required"),
   PARAMS("gadgets[].params", "mapping of scalars", "the gadget's defaults"),
+  SELECTOR("gadgets[].selector", "mapping", "everything, host processes included"),
+  SELECTOR_NAMESPACES("gadgets[].selector.namespaces", "list of strings", "all"),
+  SELECTOR_PODS("gadgets[].selector.pods", "list of strings", "all"),
+  SELECTOR_CONTAINERS("gadgets[].selector.containers", "list of strings", "all"),
+  SELECTOR_LABELS("gadgets[].selector.labels", "mapping of strings", "all"),
+  SELECTOR_HOST(
+      "gadgets[].selector.host", "boolean", "true when nothing else is selected, else false"),
   RING_BUFFER("gadgets[].ring_buffer", "mapping", "—"),
   RING_BUFFER_SIZE(
       "gadgets[].ring_buffer.size", "size", Units.formatSize(RingBufferConfig.DEFAULT_SIZE_BYTES)),

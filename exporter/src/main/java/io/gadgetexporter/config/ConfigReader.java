@@ -1,5 +1,6 @@
 package io.gadgetexporter.config;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -71,11 +72,23 @@ final class ConfigReader {
     Map<ConfigKey, Node> keys =
         document.isEmpty() ? Map.of() : mapping(document.get(), "", ConfigKey.ROOT);
     HttpConfig http = readHttp(keys.get(ConfigKey.HTTP));
+    ContainersConfig containers = readContainers(keys.get(ConfigKey.CONTAINERS));
     Node gadgetsNode = keys.get(ConfigKey.GADGETS);
     List<InstanceConfig> gadgets =
         gadgetsNode == null ? defaultGadgets.get() : readGadgets(gadgetsNode);
+    if (!containers.enabled()) {
+      for (InstanceConfig g : gadgets) {
+        if (!g.selector().selectsEverything()) {
+          problem(
+              g.selector().location(),
+              join(g.keyPath(), ConfigKey.SELECTOR.leaf()),
+              "selects containers, but container discovery is off (containers.enabled: false);"
+                  + " turn it on or remove the selector");
+        }
+      }
+    }
     throwIfProblems();
-    return new AgentConfig(file, http, gadgets);
+    return new AgentConfig(file, http, containers, gadgets);
   }
 
   private void throwIfProblems() {
@@ -103,6 +116,163 @@ final class ConfigReader {
             HttpConfig::parseListen,
             listen -> Optional.empty()) // parseListen has checked everything
         .orElse(HttpConfig.DEFAULT);
+  }
+
+  private ContainersConfig readContainers(Node node) {
+    if (node == null) {
+      return ContainersConfig.DEFAULT;
+    }
+    String keyPath = ConfigKey.CONTAINERS.path();
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, keyPath);
+    ContainersConfig d = ContainersConfig.DEFAULT;
+    boolean enabled = bool(keys, ConfigKey.CONTAINERS_ENABLED, keyPath).orElse(d.enabled());
+    boolean hook = bool(keys, ConfigKey.CONTAINERS_RUNTIME_HOOK, keyPath).orElse(d.runtimeHook());
+    List<Path> runtimePaths =
+        absolutePaths(keys.get(ConfigKey.CONTAINERS_RUNTIME_PATHS), keyPath, ConfigKey.CONTAINERS_RUNTIME_PATHS);
+    List<Path> stateDirs =
+        absolutePaths(
+            keys.get(ConfigKey.CONTAINERS_RUNTIME_STATE_DIRS),
+            keyPath,
+            ConfigKey.CONTAINERS_RUNTIME_STATE_DIRS);
+    Path hostRoot =
+        value(
+                keys,
+                ConfigKey.CONTAINERS_HOST_ROOT,
+                keyPath,
+                "an absolute path",
+                Path::of,
+                p -> p.isAbsolute() ? Optional.empty() : Optional.of("must be an absolute path"))
+            .orElse(d.hostRoot());
+    Duration reconcile =
+        value(
+                keys,
+                ConfigKey.CONTAINERS_RECONCILE_INTERVAL,
+                keyPath,
+                "a duration such as 2s",
+                Units::parseDuration,
+                ContainersConfig::intervalProblem)
+            .orElse(d.reconcileInterval());
+    Duration grace =
+        value(
+                keys,
+                ConfigKey.CONTAINERS_EXITED_GRACE_PERIOD,
+                keyPath,
+                "a duration such as 10s",
+                Units::parseDuration,
+                ContainersConfig::gracePeriodProblem)
+            .orElse(d.exitedGracePeriod());
+    Duration hookTimeout =
+        value(
+                keys,
+                ConfigKey.CONTAINERS_HOOK_TIMEOUT,
+                keyPath,
+                "a duration such as 2s",
+                Units::parseDuration,
+                ContainersConfig::hookTimeoutProblem)
+            .orElse(d.hookTimeout());
+    if (problems.size() > problemsBefore) {
+      return d;
+    }
+    return new ContainersConfig(
+        enabled, hook, runtimePaths, stateDirs, hostRoot, reconcile, grace, hookTimeout);
+  }
+
+  private List<Path> absolutePaths(Node node, String sectionKeyPath, ConfigKey key) {
+    List<Path> paths = new ArrayList<>();
+    String keyPath = join(sectionKeyPath, key.leaf());
+    for (Scalar s : stringList(node, keyPath)) {
+      Path p = Path.of(s.text());
+      if (p.isAbsolute()) {
+        paths.add(p.normalize());
+      } else {
+        problem(s.location(), keyPath, "'" + s.text() + "' must be an absolute path");
+      }
+    }
+    return paths;
+  }
+
+  /** Empty when the selector is absent or wrong (the problem is recorded). */
+  private Optional<SelectorConfig> readSelector(Node node, String keyPath) {
+    if (node == null) {
+      return Optional.of(SelectorConfig.ALL);
+    }
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, ConfigKey.SELECTOR.path());
+    List<String> namespaces =
+        selectorNames(keys.get(ConfigKey.SELECTOR_NAMESPACES), join(keyPath, "namespaces"));
+    List<String> pods = selectorNames(keys.get(ConfigKey.SELECTOR_PODS), join(keyPath, "pods"));
+    List<String> containers =
+        selectorNames(keys.get(ConfigKey.SELECTOR_CONTAINERS), join(keyPath, "containers"));
+    Map<String, String> labels = new LinkedHashMap<>();
+    Node labelsNode = keys.get(ConfigKey.SELECTOR_LABELS);
+    if (labelsNode != null && !isNull(labelsNode)) {
+      String labelsPath = join(keyPath, ConfigKey.SELECTOR_LABELS.leaf());
+      for (Map.Entry<String, NodeTuple> e : entries(labelsNode, labelsPath).entrySet()) {
+        scalar(e.getValue().getValueNode(), join(labelsPath, e.getKey()), "a label value")
+            .ifPresent(v -> labels.put(e.getKey(), v.text()));
+      }
+    }
+    Optional<Boolean> host = bool(keys, ConfigKey.SELECTOR_HOST, keyPath);
+    if (problems.size() > problemsBefore) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new SelectorConfig(namespaces, pods, containers, labels, host, location(node)));
+  }
+
+  /** Names with optional {@code !} and {@code *}; a lone {@code !} selects nothing and is wrong. */
+  private List<String> selectorNames(Node node, String keyPath) {
+    List<String> names = new ArrayList<>();
+    for (Scalar s : stringList(node, keyPath)) {
+      String text = s.text().strip();
+      if (text.isEmpty() || text.equals("!")) {
+        problem(s.location(), keyPath, "'" + s.text() + "' names nothing; write a name, or !name to exclude it");
+      } else {
+        names.add(text);
+      }
+    }
+    return names;
+  }
+
+  /**
+   * A list of scalars; a single scalar is taken as a list of one ({@code pods: web} is as clear as
+   * {@code pods: [web]}). Absent or null: empty.
+   */
+  private List<Scalar> stringList(Node node, String keyPath) {
+    List<Scalar> values = new ArrayList<>();
+    if (node == null || isNull(node)) {
+      return values;
+    }
+    if (node instanceof ScalarNode) {
+      scalar(node, keyPath, "a string").ifPresent(values::add);
+      return values;
+    }
+    if (!(node instanceof SequenceNode list)) {
+      problem(node, keyPath, "expected a list of strings, got " + describe(node));
+      return values;
+    }
+    for (int i = 0; i < list.getValue().size(); i++) {
+      scalar(list.getValue().get(i), keyPath + "[" + i + "]", "a string").ifPresent(values::add);
+    }
+    return values;
+  }
+
+  private Optional<Boolean> bool(Map<ConfigKey, Node> keys, ConfigKey key, String sectionKeyPath) {
+    Node node = keys.get(key);
+    if (node == null) {
+      return Optional.empty();
+    }
+    String keyPath = join(sectionKeyPath, key.leaf());
+    Optional<Scalar> s = scalar(node, keyPath, "true or false");
+    if (s.isEmpty()) {
+      return Optional.empty();
+    }
+    if (s.get().plain() && YamlScalars.typed(s.get().text()) instanceof Boolean b) {
+      return Optional.of(b);
+    }
+    problem(node, keyPath, "expected true or false, got '" + s.get().text() + "'");
+    return Optional.empty();
   }
 
   private List<InstanceConfig> readGadgets(Node node) {
@@ -141,10 +311,12 @@ final class ConfigReader {
     Optional<String> name = readInstanceName(keys.get(ConfigKey.NAME), gadget, keyPath, location);
     Map<String, ParamValue> params =
         readParams(keys.get(ConfigKey.PARAMS), join(keyPath, ConfigKey.PARAMS.leaf()));
+    Optional<SelectorConfig> selector =
+        readSelector(keys.get(ConfigKey.SELECTOR), join(keyPath, ConfigKey.SELECTOR.leaf()));
     Optional<RingBufferConfig> ringBuffer =
         readRingBuffer(
             keys.get(ConfigKey.RING_BUFFER), join(keyPath, ConfigKey.RING_BUFFER.leaf()));
-    if (gadget.isEmpty() || name.isEmpty() || ringBuffer.isEmpty()) {
+    if (gadget.isEmpty() || name.isEmpty() || selector.isEmpty() || ringBuffer.isEmpty()) {
       return Optional.empty();
     }
     return Optional.of(
@@ -152,6 +324,7 @@ final class ConfigReader {
             name.get(),
             gadget.get().text(),
             params,
+            selector.get(),
             ringBuffer.get(),
             keyPath,
             location,

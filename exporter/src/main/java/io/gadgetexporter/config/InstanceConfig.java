@@ -22,6 +22,7 @@ import java.util.Optional;
  * @param gadget a built-in gadget name ({@code trace_exec}) or, when it contains {@code /}, a path
  *     to a directory holding {@code program.bpf.o} and {@code gadget.yaml}, as written
  * @param params in the order written; keys as written
+ * @param selector the processes traced; {@link SelectorConfig#ALL} when not written
  * @param keyPath {@code gadgets[i]}, for error messages
  * @param location the start of this instance's mapping in the file
  * @param gadgetLocation where {@code gadget:}'s value is written
@@ -30,6 +31,7 @@ public record InstanceConfig(
     String name,
     String gadget,
     Map<String, ParamValue> params,
+    SelectorConfig selector,
     RingBufferConfig ringBuffer,
     String keyPath,
     ConfigLocation location,
@@ -38,6 +40,7 @@ public record InstanceConfig(
   public InstanceConfig {
     requireNonNull(name, "name");
     requireNonNull(gadget, "gadget");
+    requireNonNull(selector, "selector");
     requireNonNull(ringBuffer, "ringBuffer");
     requireNonNull(keyPath, "keyPath");
     requireNonNull(location, "location");

@@ -1,5 +1,7 @@
 package io.gadgetexporter.export;
 
+import io.gadgetexporter.container.ContainerCollection;
+import io.gadgetexporter.container.ContainerDiscovery;
 import io.gadgetexporter.gadget.GadgetInstance;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -33,6 +35,16 @@ public final class Telemetry implements AutoCloseable {
   private final ExpositionFormats formats = ExpositionFormats.init();
 
   public Telemetry(String serviceVersion, Supplier<Collection<GadgetInstance>> instances) {
+    this(serviceVersion, instances, null);
+  }
+
+  /**
+   * @param discovery the node's containers, or null when discovery is off
+   */
+  public Telemetry(
+      String serviceVersion,
+      Supplier<Collection<GadgetInstance>> instances,
+      ContainerDiscovery discovery) {
     prometheus =
         PrometheusMetricReader.builder()
             // The scope label would be the same on every series; it only adds noise.
@@ -68,6 +80,68 @@ public final class Telemetry implements AutoCloseable {
         .setUnit("By")
         .buildWithCallback(
             m -> forEachRunning(instances, m, GadgetInstance::pendingBytes));
+    perInstanceCounter(
+        meter, "gadget.events.filtered",
+        "Events the instance's selector dropped in the kernel; they never reached userspace.",
+        "{event}", instances, GadgetInstance::filteredTotal);
+    meter
+        .gaugeBuilder("gadget.filter_map.entries")
+        .ofLongs()
+        .setDescription("Mount namespaces in the instance's kernel filter map.")
+        .setUnit("{entry}")
+        .buildWithCallback(m -> forEachRunning(instances, m, GadgetInstance::filterEntries));
+    if (discovery != null) {
+      containerMetrics(meter, discovery);
+    }
+  }
+
+  private static void containerMetrics(Meter meter, ContainerDiscovery discovery) {
+    ContainerCollection collection = discovery.collection();
+    AttributeKey<String> state = AttributeKey.stringKey("state");
+    meter
+        .gaugeBuilder("gadget.containers")
+        .ofLongs()
+        .setDescription(
+            "Containers the agent knows: running, or exited but still resolving late events.")
+        .setUnit("{container}")
+        .buildWithCallback(
+            m -> {
+              m.record(collection.size(), Attributes.of(state, "running"));
+              m.record(collection.exited().size(), Attributes.of(state, "exited"));
+            });
+    AttributeKey<String> reason = AttributeKey.stringKey("reason");
+    meter
+        .counterBuilder("gadget.container.enrichment.misses")
+        .setDescription("Events that matched no container and no host process, by reason.")
+        .setUnit("{event}")
+        .buildWithCallback(
+            m -> {
+              for (ContainerCollection.MissReason r : ContainerCollection.MissReason.values()) {
+                m.record(collection.misses(r), Attributes.of(reason, r.label()));
+              }
+            });
+    meter
+        .counterBuilder("gadget.container.discovery.problems")
+        .setDescription(
+            "Malformed config.json files, missing pid files, odd cgroup paths and the like:"
+                + " counted and skipped, by reason.")
+        .setUnit("{problem}")
+        .buildWithCallback(
+            m ->
+                discovery
+                    .problems()
+                    .counts()
+                    .forEach((r, n) -> m.record(n, Attributes.of(reason, r))));
+    AttributeKey<String> source = AttributeKey.stringKey("source");
+    meter
+        .counterBuilder("gadget.container.discovered")
+        .setDescription("Containers found, by how: runtime_hook, startup_scan or reconcile.")
+        .setUnit("{container}")
+        .buildWithCallback(
+            m ->
+                discovery
+                    .discoveredBySource()
+                    .forEach((s, n) -> m.record(n, Attributes.of(source, s))));
   }
 
   private static void perInstanceCounter(

@@ -20,14 +20,24 @@ public final class EventSchema {
   private final List<EventField> fields;
   private final List<EventField> argsFields;
   private final EventField mntnsField;
+  private final EventField netnsField;
+  private final EventField cgroupField;
 
-  private EventSchema(String structName, int size, List<EventField> fields, EventField mntnsField) {
+  private EventSchema(
+      String structName,
+      int size,
+      List<EventField> fields,
+      EventField mntnsField,
+      EventField netnsField,
+      EventField cgroupField) {
     this.structName = structName;
     this.size = size;
     this.fields = List.copyOf(fields);
     this.argsFields =
         fields.stream().filter(f -> f.format() == FieldFormat.ARGS).collect(Collectors.toList());
     this.mntnsField = mntnsField;
+    this.netnsField = netnsField;
+    this.cgroupField = cgroupField;
   }
 
   /**
@@ -75,13 +85,20 @@ public final class EventSchema {
                 f.index(), f.name(), f.format(), f.offset(), f.size(), false, sizeIndex, f.spec()));
       }
     }
-    // Recognised by its typedef, like every well-known field, not by its name.
-    EventField mntns =
-        fields.stream()
-            .filter(f -> "gadget_mntns_id".equals(btfByName.get(f.name()).typedefName()))
-            .findFirst()
-            .orElse(null);
-    return new EventSchema(struct.name(), struct.size(), fields, mntns);
+    // Recognised by their typedefs, like every well-known field, not by their names.
+    Function<String, EventField> byTypedef =
+        typedef ->
+            fields.stream()
+                .filter(f -> typedef.equals(btfByName.get(f.name()).typedefName()))
+                .findFirst()
+                .orElse(null);
+    return new EventSchema(
+        struct.name(),
+        struct.size(),
+        fields,
+        byTypedef.apply("gadget_mntns_id"),
+        byTypedef.apply("gadget_netns_id"),
+        byTypedef.apply("gadget_cgroup_id"));
   }
 
   static FieldFormat formatOf(BtfField f) {
@@ -123,6 +140,21 @@ public final class EventSchema {
    */
   public EventField mntnsField() {
     return mntnsField;
+  }
+
+  /** The {@code gadget_netns_id} field, or null. */
+  public EventField netnsField() {
+    return netnsField;
+  }
+
+  /** The {@code gadget_cgroup_id} field, or null. */
+  public EventField cgroupField() {
+    return cgroupField;
+  }
+
+  /** Whether an event can be tied to a container: it has a namespace or cgroup id. */
+  public boolean hasContainerKeys() {
+    return mntnsField != null || netnsField != null || cgroupField != null;
   }
 
   List<EventField> argsFields() {

@@ -1,5 +1,6 @@
 package io.gadgetexporter.gadget;
 
+import io.gadgetexporter.container.Container;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -19,6 +20,7 @@ public final class EventView {
   private final BootClock clock;
   private ByteBuffer buffer;
   private int base;
+  private Container container;
 
   public EventView(EventSchema schema, BootClock clock) {
     this.schema = schema;
@@ -30,6 +32,24 @@ public final class EventView {
   }
 
   /**
+   * The container the event came from, {@link Container#HOST} for a host process, or null when
+   * the agent does not know (no container discovery, or a miss: counted by the collection).
+   */
+  public Container container() {
+    return container;
+  }
+
+  /** Set by the drain for each event, after {@link #bind}. */
+  void container(Container c) {
+    this.container = c;
+  }
+
+  /** The value of an id field (namespace, cgroup), 0 when the event has no such field. */
+  long idOrZero(EventField f) {
+    return f == null ? 0 : getLong(f);
+  }
+
+  /**
    * Points the view at a record; the buffer must be in native byte order.
    *
    * @return false when the record is malformed (too short, or a length field points past its
@@ -38,6 +58,7 @@ public final class EventView {
   public boolean bind(ByteBuffer buffer, int offset, int length) {
     this.buffer = buffer;
     this.base = offset;
+    this.container = null;
     if (length < schema.size()) {
       return false;
     }

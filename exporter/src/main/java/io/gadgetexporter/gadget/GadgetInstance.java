@@ -10,6 +10,8 @@ import io.gadgetexporter.bpf.RingBufferReader;
 import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.InstanceConfig;
 import io.gadgetexporter.config.ParamValue;
+import io.gadgetexporter.container.ContainerCollection;
+import io.gadgetexporter.container.ContainerSelector;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
@@ -36,7 +38,9 @@ public final class GadgetInstance implements AutoCloseable {
   static final String EVENTS_MAP = "events";
   static final String LOST_MAP = "gadget_lost";
   static final String WAKEUP_CONSTANT = "gadget_wakeup_bytes";
-  static final String FILTER_CONSTANT = "gadget_filter_by_mntns";
+  static final String FILTER_MODE_CONSTANT = "gadget_mntns_filter_mode";
+  static final String FILTER_MAP = "gadget_mntns_filter";
+  static final String FILTERED_MAP = "gadget_filtered";
   private static final int ENOENT = 2;
   private static final long CLOCK_REFRESH_NANOS = 10_000_000_000L;
 
@@ -53,6 +57,11 @@ public final class GadgetInstance implements AutoCloseable {
   private final EventSink sink;
   private final BootClock clock;
   private final Map<String, Object> params;
+  /** Null when container discovery is off: no enrichment, and only an empty selector. */
+  private final ContainerCollection containers;
+  private final ContainerSelector selector;
+  private SelectorFilter filter;
+  private BpfMap filteredMap;
 
   private volatile State state = State.STARTING;
   private volatile String failure;
@@ -69,6 +78,7 @@ public final class GadgetInstance implements AutoCloseable {
   private volatile long malformedTotal;
   // The kernel's count is gone with the map: kept from the last read before close.
   private volatile long lostAtStop;
+  private volatile long filteredAtStop;
 
   /**
    * Checks the instance's parameters against the gadget's declarations.
@@ -76,11 +86,29 @@ public final class GadgetInstance implements AutoCloseable {
    * @throws ConfigException naming the parameter's place in the config file
    */
   public GadgetInstance(InstanceConfig config, Gadget gadget, EventSink sink, BootClock clock) {
+    this(config, gadget, sink, clock, null);
+  }
+
+  /**
+   * @param containers the node's containers, for enrichment and the selector; null when discovery
+   *     is off (then the instance must select everything)
+   */
+  public GadgetInstance(
+      InstanceConfig config,
+      Gadget gadget,
+      EventSink sink,
+      BootClock clock,
+      ContainerCollection containers) {
     this.config = config;
     this.gadget = gadget;
     this.sink = sink;
     this.clock = clock;
     this.params = resolveParams(config, gadget.spec());
+    this.containers = containers;
+    this.selector = new ContainerSelector(config.selector());
+    if (containers == null && selector.filterMode() != ContainerSelector.FilterMode.OFF) {
+      throw config.error("a selector needs container discovery, which is off");
+    }
   }
 
   static Map<String, Object> resolveParams(InstanceConfig config, GadgetSpec spec) {
@@ -187,6 +215,12 @@ public final class GadgetInstance implements AutoCloseable {
             e);
       }
       programNames = object.programs().stream().map(BpfProgram::name).toList();
+      filteredMap = object.map(FILTERED_MAP);
+      if (selector.filterMode() != ContainerSelector.FilterMode.OFF) {
+        // Filled before any program is attached: no event passes a half-written filter.
+        filter = new SelectorFilter(config.name(), object.map(FILTER_MAP), containers, selector);
+        filter.start();
+      }
       Tracefs.ensureMounted();
       for (BpfProgram program : object.programs()) {
         try {
@@ -227,6 +261,9 @@ public final class GadgetInstance implements AutoCloseable {
       // Error too (no native thread left, direct memory exhausted): nothing may stay attached.
       state = State.FAILED;
       failure = e.getMessage();
+      if (filter != null) {
+        filter.close();
+      }
       closeKernelObjects();
       if (e instanceof GadgetException g) {
         throw g;
@@ -255,8 +292,40 @@ public final class GadgetInstance implements AutoCloseable {
       }
     }
     object.setConstant(WAKEUP_CONSTANT, config.ringBuffer().wakeupBytes());
-    object.setConstant(FILTER_CONSTANT, false);
+    object.setConstant(FILTER_MODE_CONSTANT, selector.filterMode().kernelValue());
     object.map(EVENTS_MAP).resize((int) config.ringBuffer().sizeBytes());
+  }
+
+  /** The selector in force. */
+  public ContainerSelector selector() {
+    SelectorFilter f = filter;
+    return f == null ? selector : f.selector();
+  }
+
+  /**
+   * Changes which containers are traced, at once (the filter map is rewritten). The new selector
+   * must keep the filter mode the program was loaded with: whether host processes are traced and
+   * whether anything is selected at all.
+   *
+   * @throws IllegalArgumentException when the mode would change (the instance must be restarted)
+   */
+  public void updateSelector(io.gadgetexporter.config.SelectorConfig next) {
+    ContainerSelector compiled = new ContainerSelector(next);
+    SelectorFilter f = filter;
+    if (f == null) {
+      if (compiled.filterMode() != ContainerSelector.FilterMode.OFF) {
+        throw new IllegalArgumentException(
+            "instance '" + config.name() + "' was loaded without a selector: restart it");
+      }
+      return;
+    }
+    f.reselect(compiled);
+  }
+
+  /** Mount namespaces in the instance's kernel filter map. */
+  public int filterEntries() {
+    SelectorFilter f = filter;
+    return f == null ? 0 : f.entries();
   }
 
   private String where() {
@@ -315,6 +384,8 @@ public final class GadgetInstance implements AutoCloseable {
 
   /** Decodes one drained batch; package-private for tests that feed it hand-made records. */
   void process(ByteBuffer buffer, int records, EventView view) {
+    EventSchema schema = view.schema();
+    boolean enrich = containers != null && schema.hasContainerKeys();
     int offset = 0;
     long good = 0;
     long bad = 0;
@@ -322,6 +393,13 @@ public final class GadgetInstance implements AutoCloseable {
       int length = buffer.getInt(offset);
       if (view.bind(buffer, offset + RingBufferReader.RECORD_HEADER_BYTES, length)) {
         good++;
+        if (enrich) {
+          view.container(
+              containers.resolve(
+                  view.idOrZero(schema.mntnsField()),
+                  view.idOrZero(schema.netnsField()),
+                  view.idOrZero(schema.cgroupField())));
+        }
         try {
           sink.accept(this, view);
         } catch (RuntimeException e) {
@@ -354,9 +432,18 @@ public final class GadgetInstance implements AutoCloseable {
 
   /** Events the kernel could not put in the ring buffer (reserve failed: ring full). */
   public long lostTotal() {
-    BpfMap map = lostMap;
-    if (map == null || state != State.RUNNING) {
-      return lostAtStop;
+    return state != State.RUNNING ? lostAtStop : sumPerCpu(lostMap, lostAtStop);
+  }
+
+  /** Events the selector's filter dropped in the kernel: they never reached userspace. */
+  public long filteredTotal() {
+    return state != State.RUNNING ? filteredAtStop : sumPerCpu(filteredMap, filteredAtStop);
+  }
+
+  /** A per-CPU counter's total; {@code fallback} when the map is gone (closing concurrently). */
+  private static long sumPerCpu(BpfMap map, long fallback) {
+    if (map == null) {
+      return fallback;
     }
     try {
       byte[] perCpu = map.lookup(new byte[4]);
@@ -370,7 +457,7 @@ public final class GadgetInstance implements AutoCloseable {
       }
       return sum;
     } catch (RuntimeException e) {
-      return lostAtStop; // closing concurrently: the map is gone
+      return fallback; // closing concurrently: the map is gone
     }
   }
 
@@ -388,6 +475,10 @@ public final class GadgetInstance implements AutoCloseable {
     }
     if (state == State.RUNNING) {
       lostAtStop = lostTotal();
+      filteredAtStop = filteredTotal();
+    }
+    if (filter != null) {
+      filter.close();
     }
     stopping = true;
     if (reader != null) {

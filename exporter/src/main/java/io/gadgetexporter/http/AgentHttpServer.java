@@ -1,5 +1,6 @@
 package io.gadgetexporter.http;
 
+import io.gadgetexporter.container.ContainerCollection;
 import io.gadgetexporter.export.Telemetry;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -10,7 +11,8 @@ import java.util.function.Supplier;
 
 /**
  * The agent's HTTP endpoints on one Vert.x server: {@code /metrics} (Prometheus scrape), {@code
- * /healthz} (the process is serving) and {@code /readyz} (every gadget instance is attached).
+ * /healthz} (the process is serving), {@code /readyz} (every gadget instance is attached) and
+ * {@code /api/v1/containers} (the containers the agent knows).
  */
 public final class AgentHttpServer implements AutoCloseable {
   private final Vertx vertx;
@@ -29,6 +31,20 @@ public final class AgentHttpServer implements AutoCloseable {
    */
   public static AgentHttpServer start(
       String host, int port, Telemetry telemetry, Supplier<Readiness> readiness) {
+    return start(host, port, telemetry, readiness, null);
+  }
+
+  /**
+   * As above, with {@code /api/v1/containers} listing the node's containers.
+   *
+   * @param containers null when container discovery is off (the endpoint then says so)
+   */
+  public static AgentHttpServer start(
+      String host,
+      int port,
+      Telemetry telemetry,
+      Supplier<Readiness> readiness,
+      ContainerCollection containers) {
     Vertx vertx = Vertx.vertx();
     Router router = Router.router(vertx);
     router
@@ -50,6 +66,24 @@ public final class AgentHttpServer implements AutoCloseable {
                   .setStatusCode(r.ready() ? 200 : 503)
                   .putHeader("Content-Type", "application/json")
                   .end(new JsonObject().put("ready", r.ready()).put("detail", r.detail()).encode());
+            });
+    router
+        .get("/api/v1/containers")
+        .handler(
+            ctx -> {
+              if (containers == null) {
+                ctx.response()
+                    .setStatusCode(404)
+                    .putHeader("Content-Type", "application/json")
+                    .end(
+                        new JsonObject()
+                            .put("error", "container discovery is off (containers.enabled: false)")
+                            .encode());
+                return;
+              }
+              ctx.response()
+                  .putHeader("Content-Type", "application/json")
+                  .end(ContainersJson.list(containers).encodePrettily());
             });
     try {
       HttpServer server =

@@ -22,6 +22,16 @@ public final class GadgetTesting {
   /** As above, with more {@code ring_buffer:} keys (YAML indented by six). */
   public static GadgetInstance instance(
       String gadget, String extraYaml, EventSink sink, String ringBufferYaml) {
+    return instance(gadget, extraYaml, sink, ringBufferYaml, null);
+  }
+
+  /** As above, enriching from (and filtering by) a container collection. */
+  public static GadgetInstance instance(
+      String gadget,
+      String extraYaml,
+      EventSink sink,
+      String ringBufferYaml,
+      io.gadgetexporter.container.ContainerCollection containers) {
     String yaml =
         "gadgets:\n  - name: test-" + gadget.replace('_', '-') + "\n    gadget: " + gadget + "\n"
             + "    ring_buffer:\n"
@@ -30,7 +40,7 @@ public final class GadgetTesting {
             + extraYaml;
     InstanceConfig config = ConfigLoader.parse(yaml, "test.yaml", Map.of()).gadgets().get(0);
     Gadget g = GadgetCatalog.builtIn().find(gadget).orElseThrow();
-    return new GadgetInstance(config, g, sink, BootClock.system());
+    return new GadgetInstance(config, g, sink, BootClock.system(), containers);
   }
 
   /** How many loaded programs have each name. */
