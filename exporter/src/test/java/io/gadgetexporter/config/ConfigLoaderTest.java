@@ -226,10 +226,10 @@ class ConfigLoaderTest {
 
   @Test
   void unknownKeyWithoutANearOneListsTheKnownKeys() {
-    assertThat(errors("gadgets:\n  - gadget: trace_exec\n    selector: host\n"))
+    assertThat(errors("gadgets:\n  - gadget: trace_exec\n    outputs: json\n"))
         .containsExactly(
-            "config.yaml:3:5: gadgets[0].selector: unknown key 'selector'; expected one of: name,"
-                + " gadget, params, ring_buffer");
+            "config.yaml:3:5: gadgets[0].outputs: unknown key 'outputs'; expected one of: name,"
+                + " gadget, params, selector, ring_buffer");
   }
 
   @Test
@@ -237,7 +237,8 @@ class ConfigLoaderTest {
     assertThat(errors("gadgets:\n  - gadget: trace_exec\n    size: 8MiB\n"))
         .containsExactly(
             "config.yaml:3:5: gadgets[0].size: unknown key 'size'; 'size' belongs under"
-                + " gadgets[].ring_buffer; expected one of: name, gadget, params, ring_buffer");
+                + " gadgets[].ring_buffer; expected one of: name, gadget, params, selector,"
+                + " ring_buffer");
   }
 
   @Test
@@ -354,7 +355,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "config.yaml:1:10: gadgets: expected a list of gadget instances, got 'trace_exec'");
     assertThat(errors("- gadgets\n"))
-        .containsExactly("config.yaml:1:1: expected a mapping with keys http, gadgets, got a list");
+        .containsExactly("config.yaml:1:1: expected a mapping with keys http, containers, gadgets, got a list");
   }
 
   @Test
