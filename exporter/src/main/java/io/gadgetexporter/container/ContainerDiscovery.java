@@ -2,9 +2,9 @@ package io.gadgetexporter.container;
 
 import io.gadgetexporter.config.ContainersConfig;
 import java.util.EnumMap;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
+import java.util.stream.Collectors;
 
 /**
  * Keeps the {@link ContainerCollection} true: a scan of /proc at start, the runtime hook for
@@ -140,9 +141,10 @@ public final class ContainerDiscovery implements AutoCloseable {
   }
 
   private synchronized void scan(Container.Source source) {
-    List<Long> knownMntns =
-        collection.containers().stream().map(Container::mntnsId).toList();
-    java.util.Set<Long> known = new java.util.HashSet<>(knownMntns);
+    // Host-private namespaces are examined again each time: one caught while a runtime was still
+    // writing its state would otherwise stay "host" for good.
+    Set<Long> known =
+        collection.containers().stream().map(Container::mntnsId).collect(Collectors.toSet());
     ContainerScanner.Result result = scanner.scan(source, known::contains);
     for (Container c : result.containers()) {
       if (collection.add(c)) {
