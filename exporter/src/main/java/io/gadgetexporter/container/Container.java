@@ -130,11 +130,4 @@ public record Container(
   public String shortId() {
     return id.length() > 12 ? id.substring(0, 12) : id;
   }
-
-  /** The same container, with a different source (the scan found one the hook had seen). */
-  Container withSource(Source s) {
-    return new Container(
-        kind, id, name, runtime, pid, mntnsId, netnsId, cgroupId, cgroupPath, image, startedAt,
-        pod, sandbox, s);
-  }
 }

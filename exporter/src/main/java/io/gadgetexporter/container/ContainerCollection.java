@@ -87,10 +87,6 @@ public final class ContainerCollection {
     rebuild();
   }
 
-  public long hostMntnsId() {
-    return hostMntnsId;
-  }
-
   /**
    * The host's namespaces (pid 1's), known once discovery starts.
    *

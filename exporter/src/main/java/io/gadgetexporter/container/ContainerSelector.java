@@ -57,10 +57,6 @@ public final class ContainerSelector {
     this.labels = config.labels();
   }
 
-  public SelectorConfig config() {
-    return config;
-  }
-
   public boolean includesHost() {
     return config.includesHost();
   }

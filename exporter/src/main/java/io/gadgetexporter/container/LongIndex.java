@@ -14,13 +14,11 @@ final class LongIndex<V> {
   private final long[] keys; // 0 = empty slot
   private final Object[] values;
   private final int mask;
-  private final int size;
 
-  private LongIndex(long[] keys, Object[] values, int size) {
+  private LongIndex(long[] keys, Object[] values) {
     this.keys = keys;
     this.values = values;
     this.mask = keys.length - 1;
-    this.size = size;
   }
 
   @SuppressWarnings("unchecked")
@@ -43,10 +41,6 @@ final class LongIndex<V> {
         return null;
       }
     }
-  }
-
-  int size() {
-    return size;
   }
 
   private static int slot(long key, int mask) {
@@ -98,7 +92,7 @@ final class LongIndex<V> {
     }
 
     LongIndex<V> build() {
-      return new LongIndex<>(Arrays.copyOf(keys, keys.length), values.clone(), size);
+      return new LongIndex<>(Arrays.copyOf(keys, keys.length), values.clone());
     }
   }
 }

@@ -98,10 +98,6 @@ final class Procfs {
     return Optional.of(Instant.ofEpochSecond(bootTimeSeconds).plusMillis(millis));
   }
 
-  boolean exists(int pid) {
-    return Files.isDirectory(proc.resolve(Integer.toString(pid)));
-  }
-
   /** Every process id, at the time of the listing. */
   List<Integer> pids() {
     List<Integer> pids = new ArrayList<>();

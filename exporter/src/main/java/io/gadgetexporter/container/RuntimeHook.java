@@ -100,7 +100,6 @@ final class RuntimeHook implements AutoCloseable {
           });
   private Fanotify fanotify;
   private Thread thread;
-  private List<Path> marked = List.of();
   private volatile boolean stopping;
 
   /**
@@ -173,8 +172,7 @@ final class RuntimeHook implements AutoCloseable {
               + " /proc scan instead");
       return false;
     }
-    marked = List.copyOf(ok);
-    logger.info("runtime hook: watching " + marked);
+    logger.info("runtime hook: watching " + ok);
     thread = new Thread(this::loop, "container-hook");
     thread.setDaemon(true);
     thread.start();
@@ -190,11 +188,6 @@ final class RuntimeHook implements AutoCloseable {
     int major = Integer.parseInt(m.group(1));
     int minor = Integer.parseInt(m.group(2));
     return major > 5 || (major == 5 && minor >= 7);
-  }
-
-  /** The binaries being watched, as the agent sees them. */
-  List<Path> markedBinaries() {
-    return marked;
   }
 
   /** Existing runtime binaries, one path per distinct file. */

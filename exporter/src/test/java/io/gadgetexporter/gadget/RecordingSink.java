@@ -1,7 +1,6 @@
 package io.gadgetexporter.gadget;
 
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,10 +22,10 @@ public final class RecordingSink implements EventSink {
     }
   }
 
-  private final List<Recorded> events = new ArrayList<>();
+  private final AwaitableList<Recorded> events = new AwaitableList<>();
 
   @Override
-  public synchronized void accept(GadgetInstance instance, EventView event) {
+  public void accept(GadgetInstance instance, EventView event) {
     Map<String, Object> values = new LinkedHashMap<>();
     Map<String, String> texts = new LinkedHashMap<>();
     for (EventField f : event.schema().fields()) {
@@ -34,30 +33,14 @@ public final class RecordingSink implements EventSink {
       texts.put(f.name(), event.text(f));
     }
     events.add(new Recorded(instance.name(), values, texts));
-    notifyAll();
   }
 
-  public synchronized List<Recorded> events() {
-    return List.copyOf(events);
+  public List<Recorded> events() {
+    return events.snapshot();
   }
 
   /** Waits for an event matching {@code test}; fails the test with what was seen if none comes. */
-  public synchronized Recorded await(Predicate<Recorded> test, Duration timeout)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    int checked = 0;
-    while (true) {
-      for (; checked < events.size(); checked++) {
-        if (test.test(events.get(checked))) {
-          return events.get(checked);
-        }
-      }
-      long left = deadline - System.nanoTime();
-      if (left <= 0) {
-        throw new AssertionError(
-            "no matching event within " + timeout + " among " + events.size() + " events");
-      }
-      wait(Math.max(1, left / 1_000_000));
-    }
+  public Recorded await(Predicate<Recorded> test, Duration timeout) throws InterruptedException {
+    return events.await(test, timeout);
   }
 }
