@@ -11,15 +11,28 @@ import java.util.Optional;
  *
  * @param source the file it came from, as given, or {@link ConfigLoader#EMBEDDED_DEFAULT}
  * @param gadgets at least one, names unique, in the order written
+ * @param otlp where OTLP is pushed; {@link OtlpConfig#NONE} when nowhere
+ * @param redact agent-wide rules, applied to every instance that has the field
  */
 public record AgentConfig(
-    String source, HttpConfig http, ContainersConfig containers, List<InstanceConfig> gadgets) {
+    String source,
+    HttpConfig http,
+    ContainersConfig containers,
+    List<InstanceConfig> gadgets,
+    OtlpConfig otlp,
+    ResourceConfig resource,
+    MetricsConfig metrics,
+    List<RedactionRule> redact) {
 
   public AgentConfig {
     requireNonNull(source, "source");
     requireNonNull(http, "http");
     requireNonNull(containers, "containers");
     gadgets = List.copyOf(gadgets);
+    requireNonNull(otlp, "otlp");
+    requireNonNull(resource, "resource");
+    requireNonNull(metrics, "metrics");
+    redact = List.copyOf(redact);
   }
 
   public Optional<InstanceConfig> gadget(String instanceName) {

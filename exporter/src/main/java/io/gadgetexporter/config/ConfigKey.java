@@ -37,6 +37,53 @@ enum ConfigKey {
       "containers.hook_timeout",
       "duration",
       Units.formatDuration(ContainersConfig.DEFAULT_HOOK_TIMEOUT)),
+  OTLP("otlp", "mapping", "—"),
+  OTLP_ENDPOINT("otlp.endpoint", "URL", "$OTEL_EXPORTER_OTLP_ENDPOINT, else none: nothing pushed"),
+  OTLP_PROTOCOL("otlp.protocol", "http/protobuf or grpc", "$OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf"),
+  OTLP_HEADERS("otlp.headers", "mapping of strings", "$OTEL_EXPORTER_OTLP_HEADERS, else none"),
+  OTLP_COMPRESSION("otlp.compression", "gzip or none", "$OTEL_EXPORTER_OTLP_COMPRESSION, else gzip"),
+  OTLP_TIMEOUT(
+      "otlp.timeout",
+      "duration",
+      "$OTEL_EXPORTER_OTLP_TIMEOUT, else " + Units.formatDuration(OtlpConfig.DEFAULT_TIMEOUT)),
+  OTLP_TLS("otlp.tls", "mapping", "—"),
+  OTLP_TLS_CA_FILE("otlp.tls.ca_file", "path", "$OTEL_EXPORTER_OTLP_CERTIFICATE, else the system's CAs"),
+  OTLP_TLS_CERT_FILE("otlp.tls.cert_file", "path", "$OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE, else none"),
+  OTLP_TLS_KEY_FILE("otlp.tls.key_file", "path", "$OTEL_EXPORTER_OTLP_CLIENT_KEY, else none"),
+  OTLP_METRICS_INTERVAL(
+      "otlp.metrics_interval",
+      "duration",
+      "$OTEL_METRIC_EXPORT_INTERVAL, else "
+          + Units.formatDuration(OtlpConfig.DEFAULT_METRICS_INTERVAL)),
+  OTLP_LOGS_QUEUE_SIZE(
+      "otlp.logs_queue_size", "integer", Integer.toString(OtlpConfig.DEFAULT_LOGS_QUEUE_SIZE)),
+  OTLP_LOGS_BATCH_SIZE(
+      "otlp.logs_batch_size", "integer", Integer.toString(OtlpConfig.DEFAULT_LOGS_BATCH_SIZE)),
+  OTLP_LOGS_INTERVAL(
+      "otlp.logs_interval", "duration", Units.formatDuration(OtlpConfig.DEFAULT_LOGS_INTERVAL)),
+  RESOURCE("resource", "mapping", "—"),
+  RESOURCE_SERVICE_NAME(
+      "resource.service_name", "string", "$OTEL_SERVICE_NAME, else gadget-exporter"),
+  RESOURCE_NODE_NAME("resource.node_name", "string", "$NODE_NAME, else none"),
+  RESOURCE_CLUSTER_NAME("resource.cluster_name", "string", "none"),
+  RESOURCE_ATTRIBUTES(
+      "resource.attributes", "mapping of strings", "none (plus $OTEL_RESOURCE_ATTRIBUTES)"),
+  METRICS("metrics", "mapping", "—"),
+  METRICS_MAX_SERIES(
+      "metrics.max_series", "integer", Integer.toString(MetricsConfig.DEFAULT_MAX_SERIES)),
+  METRICS_CONTAINER_LABELS(
+      "metrics.container_labels",
+      "list of strings",
+      String.join(", ", MetricsConfig.CONTAINER_ATTRIBUTES)),
+  METRICS_DELETED_CONTAINER_TTL(
+      "metrics.deleted_container_ttl",
+      "duration",
+      Units.formatDuration(MetricsConfig.DEFAULT_DELETED_CONTAINER_TTL)),
+  METRICS_BPF_STATS("metrics.bpf_stats", "boolean", "true"),
+  REDACT("redact", "list", "none"),
+  REDACT_FIELD("redact[].field", "string", "required"),
+  REDACT_PATTERN("redact[].pattern", "regular expression", "required"),
+  REDACT_REPLACEMENT("redact[].replacement", "string", RedactionRule.DEFAULT_REPLACEMENT),
   GADGETS("gadgets", "list", "the default gadgets"),
   NAME("gadgets[].name", "string", "the gadget name"),
   GADGET("gadgets[].gadget", "string", "required"),
@@ -48,6 +95,28 @@ enum ConfigKey {
   SELECTOR_LABELS("gadgets[].selector.labels", "mapping of strings", "all"),
   SELECTOR_HOST(
       "gadgets[].selector.host", "boolean", "true when nothing else is selected, else false"),
+  LOGS("gadgets[].logs", "boolean or mapping", "false"),
+  LOGS_FIELDS("gadgets[].logs.fields", "list of strings", "every visible field"),
+  LOGS_EXCLUDE("gadgets[].logs.exclude", "list of strings", "none"),
+  LOGS_SEVERITY("gadgets[].logs.severity", "severity", "info"),
+  LOGS_BODY("gadgets[].logs.body", "template", "none"),
+  INSTANCE_METRICS("gadgets[].metrics", "list", "none (gadget_events_total is always there)"),
+  METRIC_NAME("gadgets[].metrics[].name", "string", "required"),
+  METRIC_TYPE("gadgets[].metrics[].type", "counter, histogram or gauge", "counter"),
+  METRIC_DESCRIPTION("gadgets[].metrics[].description", "string", "none"),
+  METRIC_UNIT("gadgets[].metrics[].unit", "string", "none"),
+  METRIC_LABELS("gadgets[].metrics[].labels", "list of strings", "none"),
+  METRIC_CONTAINER_LABELS(
+      "gadgets[].metrics[].container_labels", "list of strings", "metrics.container_labels"),
+  METRIC_VALUE(
+      "gadgets[].metrics[].value", "string", "none: a counter counts events; required otherwise"),
+  METRIC_BUCKETS(
+      "gadgets[].metrics[].buckets", "list of numbers", "latencies in seconds, 10µs to 10s"),
+  INSTANCE_REDACT("gadgets[].redact", "list", "none"),
+  INSTANCE_REDACT_FIELD("gadgets[].redact[].field", "string", "required"),
+  INSTANCE_REDACT_PATTERN("gadgets[].redact[].pattern", "regular expression", "required"),
+  INSTANCE_REDACT_REPLACEMENT(
+      "gadgets[].redact[].replacement", "string", RedactionRule.DEFAULT_REPLACEMENT),
   RING_BUFFER("gadgets[].ring_buffer", "mapping", "—"),
   RING_BUFFER_SIZE(
       "gadgets[].ring_buffer.size", "size", Units.formatSize(RingBufferConfig.DEFAULT_SIZE_BYTES)),

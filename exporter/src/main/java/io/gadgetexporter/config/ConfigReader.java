@@ -50,6 +50,7 @@ final class ConfigReader {
 
   private final String file;
   private final Interpolation interpolation;
+  private final Map<String, String> environment;
   private final Supplier<List<InstanceConfig>> defaultGadgets;
   private final List<ConfigException.Problem> problems = new ArrayList<>();
   private final Map<String, NameUse> instanceNames = new HashMap<>();
@@ -61,6 +62,7 @@ final class ConfigReader {
       String file, Map<String, String> environment, Supplier<List<InstanceConfig>> defaultGadgets) {
     this.file = file;
     this.interpolation = new Interpolation(environment);
+    this.environment = environment;
     this.defaultGadgets = defaultGadgets;
   }
 
@@ -76,6 +78,10 @@ final class ConfigReader {
     Node gadgetsNode = keys.get(ConfigKey.GADGETS);
     List<InstanceConfig> gadgets =
         gadgetsNode == null ? defaultGadgets.get() : readGadgets(gadgetsNode);
+    OtlpConfig otlp = readOtlp(keys.get(ConfigKey.OTLP));
+    ResourceConfig resource = readResource(keys.get(ConfigKey.RESOURCE));
+    MetricsConfig metrics = readMetricsSettings(keys.get(ConfigKey.METRICS));
+    List<RedactionRule> redact = readRedact(keys.get(ConfigKey.REDACT), ConfigKey.REDACT.path());
     if (!containers.enabled()) {
       for (InstanceConfig g : gadgets) {
         if (!g.selector().selectsEverything()) {
@@ -88,7 +94,7 @@ final class ConfigReader {
       }
     }
     throwIfProblems();
-    return new AgentConfig(file, http, containers, gadgets);
+    return new AgentConfig(file, http, containers, gadgets, otlp, resource, metrics, redact);
   }
 
   private void throwIfProblems() {
@@ -176,6 +182,465 @@ final class ConfigReader {
     }
     return new ContainersConfig(
         enabled, hook, runtimePaths, stateDirs, hostRoot, reconcile, grace, hookTimeout);
+  }
+
+  // ---- export -------------------------------------------------------------------------------
+
+  /**
+   * The file's keys first, then the standard OTEL_EXPORTER_OTLP_* variables, then defaults. A bad
+   * variable is reported by its name, since it has no place in the file.
+   */
+  private OtlpConfig readOtlp(Node node) {
+    String keyPath = ConfigKey.OTLP.path();
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys = node == null ? Map.of() : mapping(node, keyPath, keyPath);
+    OtlpConfig d = OtlpConfig.NONE;
+    Optional<String> endpoint =
+        value(keys, ConfigKey.OTLP_ENDPOINT, keyPath, "a URL", String::strip, OtlpConfig::endpointProblem)
+            .or(() -> fromEnvironment("OTEL_EXPORTER_OTLP_ENDPOINT", String::strip, OtlpConfig::endpointProblem));
+    Optional<String> logsEndpoint =
+        fromEnvironment("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT", String::strip, OtlpConfig::endpointProblem);
+    Optional<String> metricsEndpoint =
+        fromEnvironment(
+            "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT", String::strip, OtlpConfig::endpointProblem);
+    OtlpConfig.Protocol protocol =
+        value(keys, ConfigKey.OTLP_PROTOCOL, keyPath, "http/protobuf or grpc", OtlpConfig.Protocol::parse, p -> Optional.empty())
+            .or(() -> fromEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", OtlpConfig.Protocol::parse, p -> Optional.empty()))
+            .orElse(d.protocol());
+    Map<String, String> headers = new LinkedHashMap<>();
+    fromEnvironment("OTEL_EXPORTER_OTLP_HEADERS", ConfigReader::parseHeaders, h -> Optional.empty())
+        .ifPresent(headers::putAll);
+    headers.putAll(stringMap(keys.get(ConfigKey.OTLP_HEADERS), join(keyPath, ConfigKey.OTLP_HEADERS.leaf())));
+    boolean gzip =
+        value(keys, ConfigKey.OTLP_COMPRESSION, keyPath, "gzip or none", ConfigReader::parseCompression, c -> Optional.empty())
+            .or(() -> fromEnvironment("OTEL_EXPORTER_OTLP_COMPRESSION", ConfigReader::parseCompression, c -> Optional.empty()))
+            .orElse(d.gzip());
+    Duration timeout =
+        value(keys, ConfigKey.OTLP_TIMEOUT, keyPath, "a duration such as 10s", Units::parseDuration, OtlpConfig::positiveDurationProblem)
+            .or(() -> fromEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", ConfigReader::parseMillis, OtlpConfig::positiveDurationProblem))
+            .orElse(d.timeout());
+    Map<ConfigKey, Node> tls =
+        keys.containsKey(ConfigKey.OTLP_TLS)
+            ? mapping(keys.get(ConfigKey.OTLP_TLS), ConfigKey.OTLP_TLS.path(), ConfigKey.OTLP_TLS.path())
+            : Map.of();
+    String tlsPath = ConfigKey.OTLP_TLS.path();
+    Optional<Path> ca =
+        readableFile(tls, ConfigKey.OTLP_TLS_CA_FILE, tlsPath)
+            .or(() -> fromEnvironment("OTEL_EXPORTER_OTLP_CERTIFICATE", Path::of, ConfigReader::unreadable));
+    Optional<Path> cert =
+        readableFile(tls, ConfigKey.OTLP_TLS_CERT_FILE, tlsPath)
+            .or(() -> fromEnvironment("OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE", Path::of, ConfigReader::unreadable));
+    Optional<Path> key =
+        readableFile(tls, ConfigKey.OTLP_TLS_KEY_FILE, tlsPath)
+            .or(() -> fromEnvironment("OTEL_EXPORTER_OTLP_CLIENT_KEY", Path::of, ConfigReader::unreadable));
+    if (cert.isPresent() != key.isPresent() && problems.size() == problemsBefore) {
+      problem(
+          node == null ? ConfigLocation.wholeFile(file) : location(keys.getOrDefault(ConfigKey.OTLP_TLS, node)),
+          tlsPath,
+          "a client certificate needs both cert_file and key_file");
+    }
+    Duration metricsInterval =
+        value(keys, ConfigKey.OTLP_METRICS_INTERVAL, keyPath, "a duration such as 30s", Units::parseDuration, OtlpConfig::positiveDurationProblem)
+            .or(() -> fromEnvironment("OTEL_METRIC_EXPORT_INTERVAL", ConfigReader::parseMillis, OtlpConfig::positiveDurationProblem))
+            .orElse(d.metricsInterval());
+    int queue =
+        integer(keys, ConfigKey.OTLP_LOGS_QUEUE_SIZE, keyPath, 1, 1 << 20).orElse(d.logsQueueSize());
+    int batch =
+        integer(keys, ConfigKey.OTLP_LOGS_BATCH_SIZE, keyPath, 1, 1 << 16).orElse(d.logsBatchSize());
+    Duration logsInterval =
+        value(keys, ConfigKey.OTLP_LOGS_INTERVAL, keyPath, "a duration such as 1s", Units::parseDuration, OtlpConfig::positiveDurationProblem)
+            .orElse(d.logsInterval());
+    if (problems.size() > problemsBefore) {
+      return d;
+    }
+    return new OtlpConfig(
+        endpoint, logsEndpoint, metricsEndpoint, protocol, headers, gzip, timeout, ca, cert, key,
+        metricsInterval, queue, Math.min(batch, queue), logsInterval);
+  }
+
+  private ResourceConfig readResource(Node node) {
+    String keyPath = ConfigKey.RESOURCE.path();
+    Map<ConfigKey, Node> keys = node == null ? Map.of() : mapping(node, keyPath, keyPath);
+    String serviceName =
+        nonBlank(keys, ConfigKey.RESOURCE_SERVICE_NAME, keyPath)
+            .or(() -> Optional.ofNullable(environment.get("OTEL_SERVICE_NAME")).filter(s -> !s.isBlank()))
+            .orElse(ResourceConfig.DEFAULT_SERVICE_NAME);
+    Optional<String> nodeName =
+        nonBlank(keys, ConfigKey.RESOURCE_NODE_NAME, keyPath)
+            .or(() -> Optional.ofNullable(environment.get("NODE_NAME")).filter(s -> !s.isBlank()));
+    Optional<String> clusterName = nonBlank(keys, ConfigKey.RESOURCE_CLUSTER_NAME, keyPath);
+    Map<String, String> attributes = new LinkedHashMap<>();
+    fromEnvironment("OTEL_RESOURCE_ATTRIBUTES", ConfigReader::parseHeaders, a -> Optional.empty())
+        .ifPresent(attributes::putAll);
+    attributes.putAll(
+        stringMap(keys.get(ConfigKey.RESOURCE_ATTRIBUTES), join(keyPath, ConfigKey.RESOURCE_ATTRIBUTES.leaf())));
+    return new ResourceConfig(serviceName, nodeName, clusterName, attributes);
+  }
+
+  private MetricsConfig readMetricsSettings(Node node) {
+    if (node == null) {
+      return MetricsConfig.DEFAULT;
+    }
+    String keyPath = ConfigKey.METRICS.path();
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, keyPath);
+    MetricsConfig d = MetricsConfig.DEFAULT;
+    int maxSeries = integer(keys, ConfigKey.METRICS_MAX_SERIES, keyPath, 2, 1_000_000).orElse(d.maxSeries());
+    List<String> containerLabels =
+        keys.containsKey(ConfigKey.METRICS_CONTAINER_LABELS)
+            ? containerLabels(keys.get(ConfigKey.METRICS_CONTAINER_LABELS), join(keyPath, ConfigKey.METRICS_CONTAINER_LABELS.leaf()))
+            : d.containerLabels();
+    Duration ttl =
+        value(keys, ConfigKey.METRICS_DELETED_CONTAINER_TTL, keyPath, "a duration such as 5m", Units::parseDuration, MetricsConfig::ttlProblem)
+            .orElse(d.deletedContainerTtl());
+    boolean bpfStats = bool(keys, ConfigKey.METRICS_BPF_STATS, keyPath).orElse(d.bpfStats());
+    if (problems.size() > problemsBefore) {
+      return d;
+    }
+    return new MetricsConfig(maxSeries, containerLabels, ttl, bpfStats);
+  }
+
+  private List<String> containerLabels(Node node, String keyPath) {
+    List<String> labels = new ArrayList<>();
+    for (Scalar s : stringList(node, keyPath)) {
+      if (check(s.location(), keyPath, MetricsConfig.containerLabelProblem(s.text().strip()))) {
+        labels.add(s.text().strip());
+      }
+    }
+    return labels;
+  }
+
+  /** Redaction rules: a list of {field, pattern, replacement}. */
+  private List<RedactionRule> readRedact(Node node, String keyPath) {
+    List<RedactionRule> rules = new ArrayList<>();
+    if (node == null || isNull(node)) {
+      return rules;
+    }
+    if (!(node instanceof SequenceNode list)) {
+      problem(node, keyPath, "expected a list of rules (field, pattern, replacement), got " + describe(node));
+      return rules;
+    }
+    String section = keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT.path() + "[]" : ConfigKey.REDACT.path() + "[]";
+    ConfigKey fieldKey = keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT_FIELD : ConfigKey.REDACT_FIELD;
+    ConfigKey patternKey = keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT_PATTERN : ConfigKey.REDACT_PATTERN;
+    ConfigKey replacementKey =
+        keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT_REPLACEMENT : ConfigKey.REDACT_REPLACEMENT;
+    for (int i = 0; i < list.getValue().size(); i++) {
+      Node item = list.getValue().get(i);
+      String itemPath = keyPath + "[" + i + "]";
+      Map<ConfigKey, Node> keys = mapping(item, itemPath, section);
+      Optional<String> field = nonBlank(keys, fieldKey, itemPath);
+      Optional<java.util.regex.Pattern> pattern =
+          value(keys, patternKey, itemPath, "a regular expression", ConfigReader::compile, p -> Optional.empty());
+      String replacement =
+          Optional.ofNullable(keys.get(replacementKey))
+              .flatMap(r -> scalar(r, join(itemPath, replacementKey.leaf()), "a string"))
+              .map(Scalar::text)
+              .orElse(RedactionRule.DEFAULT_REPLACEMENT);
+      if (field.isPresent() && pattern.isPresent()) {
+        if (checkReplacement(pattern.get(), replacement, keys.get(replacementKey), join(itemPath, replacementKey.leaf()))) {
+          rules.add(new RedactionRule(field.get(), pattern.get(), replacement, itemPath, location(item)));
+        }
+      }
+    }
+    return rules;
+  }
+
+  /** A {@code $2} with one group fails on the first match; say so now. */
+  private boolean checkReplacement(java.util.regex.Pattern pattern, String replacement, Node node, String keyPath) {
+    try {
+      pattern.matcher("").replaceAll(replacement);
+      java.util.regex.Matcher m = pattern.matcher("");
+      int groups = m.groupCount();
+      java.util.regex.Matcher refs = java.util.regex.Pattern.compile("\\$(\\d)").matcher(replacement);
+      while (refs.find()) {
+        if (Integer.parseInt(refs.group(1)) > groups) {
+          problem(node, keyPath, "refers to group $" + refs.group(1) + " but the pattern has " + groups);
+          return false;
+        }
+      }
+      return true;
+    } catch (IllegalArgumentException | IndexOutOfBoundsException e) {
+      problem(node, keyPath, "is not a valid replacement: " + e.getMessage());
+      return false;
+    }
+  }
+
+  private static java.util.regex.Pattern compile(String regex) {
+    try {
+      return java.util.regex.Pattern.compile(regex);
+    } catch (java.util.regex.PatternSyntaxException e) {
+      throw new IllegalArgumentException(
+          "is not a valid regular expression: " + e.getDescription() + " near index " + e.getIndex());
+    }
+  }
+
+  /** {@code logs: true}, {@code logs: false}, or a mapping (which means on). */
+  private Optional<LogsConfig> readLogs(Node node, String keyPath) {
+    if (node == null) {
+      return Optional.of(LogsConfig.OFF);
+    }
+    if (node instanceof ScalarNode) {
+      Optional<Scalar> s = scalar(node, keyPath, "true, false or a mapping");
+      if (s.isPresent() && s.get().plain() && YamlScalars.typed(s.get().text()) instanceof Boolean b) {
+        return Optional.of(b ? LogsConfig.ON : LogsConfig.OFF);
+      }
+      s.ifPresent(v -> problem(node, keyPath, "expected true, false or a mapping, got '" + v.text() + "'"));
+      return Optional.empty();
+    }
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, ConfigKey.LOGS.path());
+    List<ConfigName> fields = names(keys.get(ConfigKey.LOGS_FIELDS), join(keyPath, ConfigKey.LOGS_FIELDS.leaf()));
+    List<ConfigName> exclude = names(keys.get(ConfigKey.LOGS_EXCLUDE), join(keyPath, ConfigKey.LOGS_EXCLUDE.leaf()));
+    LogsConfig.Severity severity =
+        value(keys, ConfigKey.LOGS_SEVERITY, keyPath, "a severity", LogsConfig.Severity::parse, x -> Optional.empty())
+            .orElse(LogsConfig.Severity.INFO);
+    String bodyPath = join(keyPath, ConfigKey.LOGS_BODY.leaf());
+    Optional<ConfigName> body =
+        Optional.ofNullable(keys.get(ConfigKey.LOGS_BODY))
+            .flatMap(b -> scalar(b, bodyPath, "a template such as '{comm} ran {args}'"))
+            .map(s -> new ConfigName(s.text(), bodyPath, s.location()));
+    if (problems.size() > problemsBefore) {
+      return Optional.empty();
+    }
+    return Optional.of(new LogsConfig(true, fields, exclude, severity, body));
+  }
+
+  private List<ConfigName> names(Node node, String keyPath) {
+    List<ConfigName> names = new ArrayList<>();
+    List<Scalar> scalars = stringList(node, keyPath);
+    for (int i = 0; i < scalars.size(); i++) {
+      Scalar s = scalars.get(i);
+      String itemPath = node instanceof SequenceNode ? keyPath + "[" + i + "]" : keyPath;
+      names.add(new ConfigName(s.text().strip(), itemPath, s.location()));
+    }
+    return names;
+  }
+
+  private Optional<List<MetricConfig>> readMetrics(Node node, String keyPath) {
+    List<MetricConfig> metrics = new ArrayList<>();
+    if (node == null || isNull(node)) {
+      return Optional.of(metrics);
+    }
+    if (!(node instanceof SequenceNode list)) {
+      problem(node, keyPath, "expected a list of metrics (name, type, labels, value, ...), got " + describe(node));
+      return Optional.empty();
+    }
+    int problemsBefore = problems.size();
+    Map<String, String> seen = new HashMap<>();
+    for (int i = 0; i < list.getValue().size(); i++) {
+      Node item = list.getValue().get(i);
+      String itemPath = keyPath + "[" + i + "]";
+      readMetric(item, itemPath).ifPresent(m -> {
+        String first = seen.putIfAbsent(m.name(), m.keyPath());
+        if (first != null) {
+          problem(m.location(), join(itemPath, "name"), "duplicate metric name '" + m.name() + "' (first in " + first + ")");
+        } else {
+          metrics.add(m);
+        }
+      });
+    }
+    return problems.size() > problemsBefore ? Optional.empty() : Optional.of(metrics);
+  }
+
+  private Optional<MetricConfig> readMetric(Node node, String keyPath) {
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, ConfigKey.INSTANCE_METRICS.path() + "[]");
+    Optional<String> name =
+        value(keys, ConfigKey.METRIC_NAME, keyPath, "a metric name", String::strip,
+            n -> MetricConfig.NAME.matcher(n).matches()
+                ? reservedMetricName(n)
+                : Optional.of("'" + n + "' is not a metric name: a letter, then letters, digits, '_', '.', '-' or '/', at most 255"));
+    MetricConfig.Type type =
+        value(keys, ConfigKey.METRIC_TYPE, keyPath, "counter, histogram or gauge", MetricConfig.Type::parse, t -> Optional.empty())
+            .orElse(MetricConfig.Type.COUNTER);
+    String description =
+        Optional.ofNullable(keys.get(ConfigKey.METRIC_DESCRIPTION))
+            .flatMap(d -> scalar(d, join(keyPath, ConfigKey.METRIC_DESCRIPTION.leaf()), "a description"))
+            .map(Scalar::text).orElse("");
+    String unit =
+        Optional.ofNullable(keys.get(ConfigKey.METRIC_UNIT))
+            .flatMap(d -> scalar(d, join(keyPath, ConfigKey.METRIC_UNIT.leaf()), "a unit such as s, By or {event}"))
+            .map(s -> s.text().strip()).orElse("");
+    List<ConfigName> labels = names(keys.get(ConfigKey.METRIC_LABELS), join(keyPath, ConfigKey.METRIC_LABELS.leaf()));
+    Optional<List<String>> containerLabels =
+        keys.containsKey(ConfigKey.METRIC_CONTAINER_LABELS)
+            ? Optional.of(containerLabels(keys.get(ConfigKey.METRIC_CONTAINER_LABELS), join(keyPath, ConfigKey.METRIC_CONTAINER_LABELS.leaf())))
+            : Optional.empty();
+    Optional<ConfigName> value =
+        Optional.ofNullable(keys.get(ConfigKey.METRIC_VALUE))
+            .flatMap(v -> scalar(v, join(keyPath, ConfigKey.METRIC_VALUE.leaf()), "a field name"))
+            .map(s -> new ConfigName(s.text().strip(), join(keyPath, ConfigKey.METRIC_VALUE.leaf()), s.location()));
+    List<Double> buckets = MetricConfig.DEFAULT_BUCKETS;
+    if (keys.containsKey(ConfigKey.METRIC_BUCKETS)) {
+      buckets = buckets(keys.get(ConfigKey.METRIC_BUCKETS), join(keyPath, ConfigKey.METRIC_BUCKETS.leaf()));
+      if (type != MetricConfig.Type.HISTOGRAM) {
+        problem(keys.get(ConfigKey.METRIC_BUCKETS), join(keyPath, ConfigKey.METRIC_BUCKETS.leaf()),
+            "only a histogram has buckets (this metric is a " + type.name().toLowerCase(java.util.Locale.ROOT) + ")");
+      }
+    }
+    if (type != MetricConfig.Type.COUNTER && value.isEmpty() && keys.containsKey(ConfigKey.METRIC_NAME)) {
+      problem(node, keyPath,
+          "a " + type.name().toLowerCase(java.util.Locale.ROOT) + " needs 'value': the numeric field it measures");
+    }
+    if (problems.size() > problemsBefore || name.isEmpty()) {
+      return Optional.empty();
+    }
+    return Optional.of(new MetricConfig(name.get(), type, description, unit, labels, containerLabels, value, buckets, keyPath, location(node)));
+  }
+
+  /** The agent's own metrics are named gadget.*: a derived metric must not collide with one. */
+  private static Optional<String> reservedMetricName(String name) {
+    return name.startsWith("gadget.") || name.startsWith("gadget_") || name.startsWith("jvm.")
+        ? Optional.of("'" + name + "': names starting with gadget. or jvm. are the agent's own; choose another")
+        : Optional.empty();
+  }
+
+  private List<Double> buckets(Node node, String keyPath) {
+    List<Double> bounds = new ArrayList<>();
+    if (!(node instanceof SequenceNode list) || list.getValue().isEmpty()) {
+      problem(node, keyPath, "expected a non-empty list of increasing numbers, got " + describe(node));
+      return bounds;
+    }
+    for (int i = 0; i < list.getValue().size(); i++) {
+      Node item = list.getValue().get(i);
+      String itemPath = keyPath + "[" + i + "]";
+      Optional<Double> v = parsed(item, itemPath, "a number", ConfigReader::parseNumber);
+      if (v.isEmpty()) {
+        continue;
+      }
+      if (!bounds.isEmpty() && v.get() <= bounds.get(bounds.size() - 1)) {
+        problem(item, itemPath, "bucket boundaries must increase: " + v.get() + " after " + bounds.get(bounds.size() - 1));
+        continue;
+      }
+      bounds.add(v.get());
+    }
+    return bounds;
+  }
+
+  private static Double parseNumber(String text) {
+    try {
+      double d = Double.parseDouble(text.strip());
+      if (!Double.isFinite(d)) {
+        throw new NumberFormatException();
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a number");
+    }
+  }
+
+  private Optional<Integer> integer(Map<ConfigKey, Node> keys, ConfigKey key, String sectionKeyPath, int min, int max) {
+    return value(keys, key, sectionKeyPath, "an integer", text -> {
+          try {
+            return Long.parseLong(text.strip().replace("_", ""));
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("'" + text + "' is not an integer");
+          }
+        },
+        n -> n < min || n > max ? Optional.of("must be from " + min + " to " + max) : Optional.empty())
+        .map(Long::intValue);
+  }
+
+  private Optional<String> nonBlank(Map<ConfigKey, Node> keys, ConfigKey key, String sectionKeyPath) {
+    return value(keys, key, sectionKeyPath, "a string", String::strip,
+        s -> s.isEmpty() ? Optional.of("is empty") : Optional.empty());
+  }
+
+  private Map<String, String> stringMap(Node node, String keyPath) {
+    Map<String, String> values = new LinkedHashMap<>();
+    if (node == null || isNull(node)) {
+      return values;
+    }
+    for (Map.Entry<String, NodeTuple> e : entries(node, keyPath).entrySet()) {
+      scalar(e.getValue().getValueNode(), join(keyPath, e.getKey()), "a string")
+          .ifPresent(v -> values.put(e.getKey(), v.text()));
+    }
+    return values;
+  }
+
+  /** A readable file, relative paths taken from the config file's directory. */
+  private Optional<Path> readableFile(Map<ConfigKey, Node> keys, ConfigKey key, String sectionKeyPath) {
+    return value(keys, key, sectionKeyPath, "a path", this::configRelative, ConfigReader::unreadable);
+  }
+
+  private Path configRelative(String text) {
+    Path p = Path.of(text.strip());
+    if (p.isAbsolute()) {
+      return p;
+    }
+    Path dir = Path.of(file).toAbsolutePath().getParent();
+    return dir == null ? p.toAbsolutePath() : dir.resolve(p).normalize();
+  }
+
+  private static Optional<String> unreadable(Path p) {
+    if (!java.nio.file.Files.isRegularFile(p)) {
+      return Optional.of("'" + p + "' is not a file");
+    }
+    return java.nio.file.Files.isReadable(p) ? Optional.empty() : Optional.of("'" + p + "' cannot be read");
+  }
+
+  /**
+   * A standard environment variable's value; unset or empty: absent. A bad value is a problem
+   * named after the variable.
+   */
+  private <T> Optional<T> fromEnvironment(String variable, Function<String, T> parser, Function<T, Optional<String>> rule) {
+    String text = environment.get(variable);
+    if (text == null || text.isBlank()) {
+      return Optional.empty();
+    }
+    try {
+      T v = parser.apply(text);
+      Optional<String> p = rule.apply(v);
+      if (p.isPresent()) {
+        problem(ConfigLocation.wholeFile(file), variable + " (environment)", p.get());
+        return Optional.empty();
+      }
+      return Optional.of(v);
+    } catch (IllegalArgumentException e) {
+      problem(ConfigLocation.wholeFile(file), variable + " (environment)", e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /** The W3C-baggage-like list of OTEL_EXPORTER_OTLP_HEADERS: {@code k1=v1,k2=v2}, URL-encoded. */
+  static Map<String, String> parseHeaders(String text) {
+    Map<String, String> values = new LinkedHashMap<>();
+    for (String part : text.split(",")) {
+      if (part.isBlank()) {
+        continue;
+      }
+      int eq = part.indexOf('=');
+      if (eq <= 0) {
+        throw new IllegalArgumentException("'" + part.strip() + "' is not key=value");
+      }
+      values.put(
+          java.net.URLDecoder.decode(part.substring(0, eq).strip(), java.nio.charset.StandardCharsets.UTF_8),
+          java.net.URLDecoder.decode(part.substring(eq + 1).strip(), java.nio.charset.StandardCharsets.UTF_8));
+    }
+    return values;
+  }
+
+  private static Boolean parseCompression(String text) {
+    return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+      case "gzip" -> true;
+      case "none" -> false;
+      default -> throw new IllegalArgumentException("'" + text + "' is not gzip or none");
+    };
+  }
+
+  /** OTEL_* durations are milliseconds. */
+  private static Duration parseMillis(String text) {
+    try {
+      return Duration.ofMillis(Long.parseLong(text.strip()));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("'" + text + "' is not a number of milliseconds");
+    }
+  }
+
+  private boolean check(ConfigLocation location, String keyPath, Optional<String> problem) {
+    problem.ifPresent(message -> problem(location, keyPath, message));
+    return problem.isEmpty();
   }
 
   private List<Path> absolutePaths(Node node, String sectionKeyPath, ConfigKey key) {
@@ -316,7 +781,19 @@ final class ConfigReader {
     Optional<RingBufferConfig> ringBuffer =
         readRingBuffer(
             keys.get(ConfigKey.RING_BUFFER), join(keyPath, ConfigKey.RING_BUFFER.leaf()));
-    if (gadget.isEmpty() || name.isEmpty() || selector.isEmpty() || ringBuffer.isEmpty()) {
+    Optional<LogsConfig> logs = readLogs(keys.get(ConfigKey.LOGS), join(keyPath, ConfigKey.LOGS.leaf()));
+    Optional<List<MetricConfig>> metrics =
+        readMetrics(keys.get(ConfigKey.INSTANCE_METRICS), join(keyPath, ConfigKey.INSTANCE_METRICS.leaf()));
+    int problemsBefore = problems.size();
+    List<RedactionRule> redact =
+        readRedact(keys.get(ConfigKey.INSTANCE_REDACT), join(keyPath, ConfigKey.INSTANCE_REDACT.leaf()));
+    if (gadget.isEmpty()
+        || name.isEmpty()
+        || selector.isEmpty()
+        || ringBuffer.isEmpty()
+        || logs.isEmpty()
+        || metrics.isEmpty()
+        || problems.size() > problemsBefore) {
       return Optional.empty();
     }
     return Optional.of(
@@ -326,6 +803,9 @@ final class ConfigReader {
             params,
             selector.get(),
             ringBuffer.get(),
+            logs.get(),
+            metrics.get(),
+            redact,
             keyPath,
             location,
             gadget.get().location()));

@@ -23,6 +23,9 @@ import java.util.Optional;
  *     to a directory holding {@code program.bpf.o} and {@code gadget.yaml}, as written
  * @param params in the order written; keys as written
  * @param selector the processes traced; {@link SelectorConfig#ALL} when not written
+ * @param logs whether and how each event becomes an OTLP log record
+ * @param metrics the metrics derived from the events, beside the implicit event count
+ * @param redact rules for this instance's fields, applied with the agent-wide ones
  * @param keyPath {@code gadgets[i]}, for error messages
  * @param location the start of this instance's mapping in the file
  * @param gadgetLocation where {@code gadget:}'s value is written
@@ -33,6 +36,9 @@ public record InstanceConfig(
     Map<String, ParamValue> params,
     SelectorConfig selector,
     RingBufferConfig ringBuffer,
+    LogsConfig logs,
+    List<MetricConfig> metrics,
+    List<RedactionRule> redact,
     String keyPath,
     ConfigLocation location,
     ConfigLocation gadgetLocation) {
@@ -42,6 +48,9 @@ public record InstanceConfig(
     requireNonNull(gadget, "gadget");
     requireNonNull(selector, "selector");
     requireNonNull(ringBuffer, "ringBuffer");
+    requireNonNull(logs, "logs");
+    metrics = List.copyOf(metrics);
+    redact = List.copyOf(redact);
     requireNonNull(keyPath, "keyPath");
     requireNonNull(location, "location");
     requireNonNull(gadgetLocation, "gadgetLocation");

@@ -1,5 +1,6 @@
 package io.gadgetexporter.gadget;
 
+import io.gadgetexporter.bpf.BpfObject;
 import io.gadgetexporter.bpf.BtfField;
 import io.gadgetexporter.bpf.BtfStruct;
 import io.gadgetexporter.gadget.GadgetSpec.FieldSpec;
@@ -38,6 +39,37 @@ public final class EventSchema {
     this.mntnsField = mntnsField;
     this.netnsField = netnsField;
     this.cgroupField = cgroupField;
+  }
+
+  /**
+   * A gadget's event layout, read from its object's BTF without loading anything into the kernel:
+   * what the agent checks a configuration's outputs against before it starts anything.
+   *
+   * @throws GadgetException when the object or its description is broken
+   */
+  public static EventSchema of(Gadget gadget) {
+    try (BpfObject object = BpfObject.open("schema-" + gadget.name(), gadget.object())) {
+      return of(object, gadget);
+    } catch (io.gadgetexporter.bpf.BpfException e) {
+      throw new GadgetException("gadget " + gadget.name() + ": cannot open its object: " + e.getMessage(), e);
+    }
+  }
+
+  /** The event layout of an opened object. */
+  static EventSchema of(BpfObject object, Gadget gadget) {
+    BtfStruct struct =
+        object
+            .btf()
+            .struct(gadget.spec().eventStruct())
+            .orElseThrow(
+                () ->
+                    new GadgetException(
+                        "gadget "
+                            + gadget.name()
+                            + ": its object has no BTF for struct '"
+                            + gadget.spec().eventStruct()
+                            + "' (compile with -g and keep .BTF)"));
+    return of(struct, gadget.spec());
   }
 
   /**
@@ -132,6 +164,14 @@ public final class EventSchema {
 
   public Optional<EventField> field(String name) {
     return fields.stream().filter(f -> f.name().equals(name)).findFirst();
+  }
+
+  /**
+   * A field by its name ({@code fname}) or, failing that, by its semantic attribute name ({@code
+   * file.path}): the config may use either.
+   */
+  public Optional<EventField> fieldNamedOrMeaning(String name) {
+    return field(name).or(() -> fields.stream().filter(f -> f.semantic().equals(name)).findFirst());
   }
 
   /**

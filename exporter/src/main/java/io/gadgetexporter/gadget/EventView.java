@@ -18,13 +18,20 @@ import java.util.List;
 public final class EventView {
   private final EventSchema schema;
   private final BootClock clock;
+  private final Redaction redaction;
   private ByteBuffer buffer;
   private int base;
   private Container container;
 
   public EventView(EventSchema schema, BootClock clock) {
+    this(schema, clock, Redaction.NONE);
+  }
+
+  /** A view whose string fields come out with the redaction rules applied. */
+  public EventView(EventSchema schema, BootClock clock, Redaction redaction) {
     this.schema = schema;
     this.clock = clock;
+    this.redaction = redaction;
   }
 
   public EventSchema schema() {
@@ -89,6 +96,7 @@ public final class EventView {
     return f == null ? 0 : getLong(f);
   }
 
+  /** A string field, redacted when a rule says so. */
   public String getString(EventField f) {
     int start = base + f.offset();
     int end = start;
@@ -96,10 +104,20 @@ public final class EventView {
     while (end < limit && buffer.get(end) != 0) {
       end++;
     }
-    return decode(start, end - start);
+    String value = decode(start, end - start);
+    return redaction.applies(f) ? redaction.apply(f, value) : value;
   }
 
+  /** An argument list, each argument redacted on its own when a rule says so. */
   public List<String> getArgs(EventField f) {
+    List<String> args = rawArgs(f);
+    if (redaction.applies(f)) {
+      args.replaceAll(a -> redaction.apply(f, a));
+    }
+    return args;
+  }
+
+  private List<String> rawArgs(EventField f) {
     int used = (int) getLong(schema.fields().get(f.sizeFieldIndex()));
     List<String> args = new ArrayList<>();
     int start = base + f.offset();
@@ -115,6 +133,11 @@ public final class EventView {
       args.add(decode(from, end - from)); // the last argument, cut without its NUL
     }
     return args;
+  }
+
+  /** Wall-clock time of a {@link FieldFormat#TIMESTAMP} field in nanoseconds since the epoch. */
+  public long getEpochNanos(EventField f) {
+    return clock.toEpochNanos(getLong(f));
   }
 
   /** Wall-clock time of a {@link FieldFormat#TIMESTAMP} field. */

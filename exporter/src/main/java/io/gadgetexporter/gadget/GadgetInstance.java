@@ -5,7 +5,6 @@ import io.gadgetexporter.bpf.BpfLoadException;
 import io.gadgetexporter.bpf.BpfMap;
 import io.gadgetexporter.bpf.BpfObject;
 import io.gadgetexporter.bpf.BpfProgram;
-import io.gadgetexporter.bpf.BtfStruct;
 import io.gadgetexporter.bpf.RingBufferReader;
 import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.InstanceConfig;
@@ -60,6 +59,7 @@ public final class GadgetInstance implements AutoCloseable {
   /** Null when container discovery is off: no enrichment, and only an empty selector. */
   private final ContainerCollection containers;
   private final ContainerSelector selector;
+  private final Redaction redaction;
   private SelectorFilter filter;
   private BpfMap filteredMap;
 
@@ -99,7 +99,21 @@ public final class GadgetInstance implements AutoCloseable {
       EventSink sink,
       BootClock clock,
       ContainerCollection containers) {
+    this(config, gadget, sink, clock, containers, Redaction.NONE);
+  }
+
+  /**
+   * @param redaction rewrites string fields before the sink sees them
+   */
+  public GadgetInstance(
+      InstanceConfig config,
+      Gadget gadget,
+      EventSink sink,
+      BootClock clock,
+      ContainerCollection containers,
+      Redaction redaction) {
     this.config = config;
+    this.redaction = redaction;
     this.gadget = gadget;
     this.sink = sink;
     this.clock = clock;
@@ -189,19 +203,7 @@ public final class GadgetInstance implements AutoCloseable {
   public void start() {
     try {
       object = BpfObject.open(config.name(), gadget.object());
-      BtfStruct struct =
-          object
-              .btf()
-              .struct(gadget.spec().eventStruct())
-              .orElseThrow(
-                  () ->
-                      new GadgetException(
-                          "gadget "
-                              + gadget.name()
-                              + ": its object has no BTF for struct '"
-                              + gadget.spec().eventStruct()
-                              + "' (compile with -g and keep .BTF)"));
-      schema = EventSchema.of(struct, gadget.spec());
+      schema = EventSchema.of(object, gadget);
       configure();
       try {
         object.load();
@@ -362,7 +364,7 @@ public final class GadgetInstance implements AutoCloseable {
   private void drain(RingBufferReader reader, ByteBuffer buffer) {
     int timeoutMs = (int) Math.max(1, config.ringBuffer().drainInterval().toMillis());
     long wakeupBytes = config.ringBuffer().wakeupBytes();
-    EventView view = new EventView(schema, clock);
+    EventView view = new EventView(schema, clock, redaction);
     long nextClockRefresh = System.nanoTime() + CLOCK_REFRESH_NANOS;
     while (!stopping) {
       int n = reader.poll(timeoutMs);
