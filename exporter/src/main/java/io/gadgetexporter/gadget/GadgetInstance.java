@@ -5,6 +5,7 @@ import io.gadgetexporter.bpf.BpfLoadException;
 import io.gadgetexporter.bpf.BpfMap;
 import io.gadgetexporter.bpf.BpfObject;
 import io.gadgetexporter.bpf.BpfProgram;
+import io.gadgetexporter.bpf.ProgramStats;
 import io.gadgetexporter.bpf.RingBufferReader;
 import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.InstanceConfig;
@@ -14,6 +15,7 @@ import io.gadgetexporter.container.ContainerSelector;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +81,15 @@ public final class GadgetInstance implements AutoCloseable {
   // The kernel's count is gone with the map: kept from the last read before close.
   private volatile long lostAtStop;
   private volatile long filteredAtStop;
+
+  // Self-metrics, read by collection threads while the instance may be closing. Published by
+  // start() once everything is attached and never cleared; a read that finds the object closed
+  // gives the last values read instead.
+  private volatile List<BpfProgram> attachedPrograms = List.of();
+  private volatile List<BpfMap> usageMaps = List.of();
+  private volatile long ringBufferBytes;
+  private volatile Map<String, ProgramStats> lastProgramStats = Map.of();
+  private volatile List<MapUsage> lastMapUsage = List.of();
 
   /**
    * Checks the instance's parameters against the gadget's declarations.
@@ -224,9 +235,11 @@ public final class GadgetInstance implements AutoCloseable {
         filter.start();
       }
       Tracefs.ensureMounted();
+      List<BpfProgram> attached = new ArrayList<>();
       for (BpfProgram program : object.programs()) {
         try {
           program.attach();
+          attached.add(program);
         } catch (BpfException e) {
           if (e.errno() == ENOENT && gadget.spec().optionalPrograms().contains(program.name())) {
             logger.info(
@@ -255,6 +268,9 @@ public final class GadgetInstance implements AutoCloseable {
           ByteBuffer.allocateDirect(DRAIN_BUFFER_BYTES).order(ByteOrder.nativeOrder());
       RingBufferReader ring = RingBufferReader.create(object.map(EVENTS_MAP), buffer);
       reader = ring;
+      ringBufferBytes = ring.ringSize();
+      attachedPrograms = List.copyOf(attached);
+      usageMaps = object.maps().stream().filter(MapUsage::reported).toList();
       drainThread = new Thread(() -> drainLoop(ring, buffer), "drain-" + config.name());
       drainThread.setDaemon(true);
       drainThread.start();
@@ -467,6 +483,61 @@ public final class GadgetInstance implements AutoCloseable {
   public long pendingBytes() {
     RingBufferReader r = reader;
     return r == null || state != State.RUNNING ? 0 : r.pendingBytes();
+  }
+
+  /** The ring buffer's data size in bytes ({@code ring_buffer.size}); 0 before start. */
+  public long ringBufferBytes() {
+    return ringBufferBytes;
+  }
+
+  /**
+   * Run count and run time of each attached program, by name, in the object's order: the gadget's
+   * own cost in the kernel. Both stay 0 unless BPF statistics are on ({@link
+   * io.gadgetexporter.bpf.BpfStats}). Programs that did not attach (an optional hook this kernel
+   * lacks) are left out: they never run. One {@code bpf(2)} call per program.
+   *
+   * @return empty before start; the last values read once the instance is no longer running or is
+   *     closing concurrently (never throws for that)
+   */
+  public Map<String, ProgramStats> programStats() {
+    List<BpfProgram> programs = attachedPrograms;
+    if (programs.isEmpty() || state != State.RUNNING) {
+      return lastProgramStats;
+    }
+    try {
+      Map<String, ProgramStats> stats = new LinkedHashMap<>();
+      for (BpfProgram p : programs) {
+        stats.put(p.name(), p.stats());
+      }
+      Map<String, ProgramStats> snapshot = Collections.unmodifiableMap(stats);
+      lastProgramStats = snapshot;
+      return snapshot;
+    } catch (RuntimeException e) {
+      return lastProgramStats; // closing concurrently: the object is gone
+    }
+  }
+
+  /**
+   * Fill of the gadget's maps that can fill up: hash-like maps (see {@link MapUsage#reported}), not
+   * the ring buffer, the global-variable maps or arrays. Counting a map's entries walks its keys,
+   * one {@code bpf(2)} call per entry under the object's lock, so maps above {@link
+   * MapUsage#COUNT_LIMIT} entries of capacity report capacity only.
+   *
+   * @return empty before start; the last values read once the instance is no longer running or is
+   *     closing concurrently (never throws for that)
+   */
+  public List<MapUsage> mapUsage() {
+    List<BpfMap> maps = usageMaps;
+    if (maps.isEmpty() || state != State.RUNNING) {
+      return lastMapUsage;
+    }
+    try {
+      List<MapUsage> usage = maps.stream().map(MapUsage::read).toList();
+      lastMapUsage = usage;
+      return usage;
+    } catch (RuntimeException e) {
+      return lastMapUsage; // closing concurrently: the object is gone
+    }
   }
 
   /** Detaches, unloads and frees everything; idempotent. */
