@@ -5,7 +5,14 @@ import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.InstanceConfig;
 import io.gadgetexporter.container.ContainerCollection;
 import io.gadgetexporter.container.ContainerDiscovery;
+import io.gadgetexporter.config.MetricConfig;
+import io.gadgetexporter.export.BpfStatsHolder;
+import io.gadgetexporter.export.EventMetrics;
+import io.gadgetexporter.export.LogOutput;
 import io.gadgetexporter.export.Telemetry;
+import io.gadgetexporter.gadget.EventSchema;
+import io.gadgetexporter.gadget.Redaction;
+import io.opentelemetry.api.logs.Logger;
 import io.gadgetexporter.gadget.BootClock;
 import io.gadgetexporter.gadget.Gadget;
 import io.gadgetexporter.gadget.GadgetCatalog;
@@ -20,7 +27,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Logger;
+
 
 /**
  * The running agent: its gadget instances, metrics and HTTP server. Start-up is all or nothing: a
@@ -28,13 +35,15 @@ import java.util.logging.Logger;
  * and leaves nothing loaded.
  */
 public final class Agent implements AutoCloseable {
-  private static final Logger logger = Logger.getLogger(Agent.class.getName());
+  private static final java.util.logging.Logger logger =
+      java.util.logging.Logger.getLogger(Agent.class.getName());
 
   private final List<GadgetInstance> instances = new CopyOnWriteArrayList<>();
   private final BootClock clock = BootClock.system();
   private ContainerDiscovery discovery;
   private Telemetry telemetry;
   private AgentHttpServer http;
+  private BpfStatsHolder bpfStats;
   private volatile boolean closed;
 
   private Agent() {}
@@ -59,7 +68,6 @@ public final class Agent implements AutoCloseable {
 
   private void doStart(AgentConfig config, GadgetCatalog catalog, EventSink sink) {
     // Configuration first: every mistake in the file is reported before the kernel is touched.
-    List<GadgetInstance> created = new ArrayList<>();
     List<ConfigException.Problem> problems = new ArrayList<>();
     // The instances take the collection now and read it only once started.
     ContainerCollection containers = null;
@@ -67,6 +75,9 @@ public final class Agent implements AutoCloseable {
       discovery = ContainerDiscovery.create(config.containers());
       containers = discovery.collection();
     }
+    telemetry = new Telemetry(config, version(), this::instances, discovery);
+    List<Prepared> prepared = new ArrayList<>();
+    Map<String, MetricConfig> metricNames = new LinkedHashMap<>();
     for (InstanceConfig ic : config.gadgets()) {
       try {
         Gadget gadget =
@@ -83,7 +94,8 @@ public final class Agent implements AutoCloseable {
                                     + String.join(", ", catalog.builtInNames())
                                     + "; or a path to a directory holding gadget.yaml and"
                                     + " program.bpf.o)"));
-        created.add(new GadgetInstance(ic, gadget, sink, clock, containers));
+        prepared.add(prepare(config, ic, gadget, sink, containers));
+        checkMetricNames(ic, metricNames);
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       } catch (GadgetException e) {
@@ -99,6 +111,12 @@ public final class Agent implements AutoCloseable {
       throw new AgentStartException(
           "this host cannot run gadgets:\n  - " + String.join("\n  - ", hostProblems), null);
     }
+    if (config.metrics().bpfStats()) {
+      bpfStats = BpfStatsHolder.tryEnable();
+      if (!bpfStats.enabled()) {
+        logger.warning(bpfStats.reason());
+      }
+    }
     if (discovery != null) {
       // Before any instance starts: their filter maps are written from the collection.
       try {
@@ -107,7 +125,6 @@ public final class Agent implements AutoCloseable {
         throw new AgentStartException("container discovery cannot start: " + e.getMessage(), e);
       }
     }
-    telemetry = new Telemetry(version(), this::instances, discovery);
     http =
         AgentHttpServer.start(
             config.http().host(),
@@ -115,17 +132,117 @@ public final class Agent implements AutoCloseable {
             telemetry,
             this::readiness,
             containers);
-    for (GadgetInstance instance : created) {
-      instances.add(instance);
+    for (Prepared p : prepared) {
+      instances.add(p.instance());
+      telemetry.eventMetrics().register(p.metrics());
       try {
-        instance.start();
+        p.instance().start();
       } catch (GadgetException e) {
         throw new AgentStartException(e.getMessage(), e);
       }
       logger.info(
-          "instance '" + instance.name() + "' (" + instance.gadget().name() + ") attached");
+          "instance '"
+              + p.instance().name()
+              + "' ("
+              + p.instance().gadget().name()
+              + ") attached"
+              + (p.logs() ? "; its events go out as OTLP log records" : ""));
     }
   }
+
+  /** An instance built and checked, not yet started, with its outputs. */
+  private record Prepared(GadgetInstance instance, EventMetrics metrics, boolean logs) {}
+
+  /**
+   * Builds an instance and its outputs against its gadget's event fields: labels, values, log
+   * fields and redaction rules that name no field are reported here, with their place in the file.
+   */
+  private Prepared prepare(
+      AgentConfig config,
+      InstanceConfig ic,
+      Gadget gadget,
+      EventSink sink,
+      ContainerCollection containers) {
+    EventSchema schema = EventSchema.of(gadget);
+    String eventName = gadget.spec().eventName();
+    List<ConfigException.Problem> problems = new ArrayList<>();
+    Redaction redaction = null;
+    EventMetrics metrics = null;
+    LogOutput logs = null;
+    try {
+      redaction = Redaction.compile(schema, config.redact(), ic.redact());
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    try {
+      metrics =
+          EventMetrics.compile(
+              ic, gadget.name(), schema, eventName, config.metrics(), Telemetry::epochNanos);
+    } catch (ConfigException e) {
+      problems.addAll(e.problems());
+    }
+    if (ic.logs().enabled()) {
+      try {
+        // Checked even when nothing is pushed, so a config is valid or not whatever the endpoint.
+        Logger otel = telemetry.logger(ic.name()).orElse(null);
+        logs =
+            LogOutput.compile(
+                ic.logs(),
+                ic.name(),
+                gadget.name(),
+                schema,
+                eventName,
+                otel != null ? otel : io.opentelemetry.api.logs.LoggerProvider.noop().get("none"));
+        if (otel == null) {
+          logger.warning(
+              "instance '"
+                  + ic.name()
+                  + "' has logs on, but no OTLP endpoint is configured (otlp.endpoint or"
+                  + " OTEL_EXPORTER_OTLP_ENDPOINT): its log records are not sent");
+          logs = null;
+        }
+      } catch (ConfigException e) {
+        problems.addAll(e.problems());
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+    List<EventSink> sinks = new ArrayList<>();
+    sinks.add(metrics);
+    if (logs != null) {
+      sinks.add(logs);
+    }
+    sinks.add(sink);
+    GadgetInstance instance =
+        new GadgetInstance(ic, gadget, EventSink.all(sinks), clock, containers, redaction);
+    return new Prepared(instance, metrics, logs != null);
+  }
+
+  /** One metric name means one metric: the same type and unit wherever it is defined. */
+  private static void checkMetricNames(InstanceConfig ic, Map<String, MetricConfig> seen) {
+    List<ConfigException.Problem> problems = new ArrayList<>();
+    for (MetricConfig m : ic.metrics()) {
+      MetricConfig first = seen.putIfAbsent(m.name(), m);
+      if (first != null && (first.type() != m.type() || !first.unit().equals(m.unit()))) {
+        problems.add(
+            m.problem(
+                "metric '"
+                    + m.name()
+                    + "' is also defined in "
+                    + first.keyPath()
+                    + " as a "
+                    + first.type().name().toLowerCase()
+                    + " in '"
+                    + first.unit()
+                    + "': the same name must have the same type and unit"));
+      }
+    }
+    if (!problems.isEmpty()) {
+      throw new ConfigException(problems);
+    }
+  }
+
 
   public Collection<GadgetInstance> instances() {
     return instances;
@@ -176,7 +293,10 @@ public final class Agent implements AutoCloseable {
       discovery.close();
     }
     if (telemetry != null) {
-      telemetry.close();
+      telemetry.close(); // after the instances: their last events are sent
+    }
+    if (bpfStats != null) {
+      bpfStats.close();
     }
   }
 }

@@ -29,8 +29,8 @@ import java.util.function.Supplier;
  */
 public final class SelfMetrics {
   // The same keys as Telemetry's per-instance series, so that they join in queries.
-  static final AttributeKey<String> INSTANCE = AttributeKey.stringKey("instance");
-  static final AttributeKey<String> GADGET = AttributeKey.stringKey("gadget");
+  static final AttributeKey<String> INSTANCE = AttributeNames.INSTANCE;
+  static final AttributeKey<String> GADGET = AttributeNames.GADGET;
   static final AttributeKey<String> PROGRAM = AttributeKey.stringKey("program");
   static final AttributeKey<String> MAP = AttributeKey.stringKey("map");
   static final AttributeKey<String> MAP_TYPE = AttributeKey.stringKey("type");

@@ -1,70 +1,216 @@
 package io.gadgetexporter.export;
 
+import io.gadgetexporter.config.AgentConfig;
+import io.gadgetexporter.config.OtlpConfig;
+import io.gadgetexporter.config.ResourceConfig;
 import io.gadgetexporter.container.ContainerCollection;
 import io.gadgetexporter.container.ContainerDiscovery;
 import io.gadgetexporter.gadget.GadgetInstance;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.logs.Logger;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
+import io.opentelemetry.sdk.logs.SdkLoggerProvider;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.SdkMeterProviderBuilder;
+import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
 import io.opentelemetry.sdk.resources.Resource;
+import io.opentelemetry.sdk.resources.ResourceBuilder;
 import io.prometheus.metrics.expositionformats.ExpositionFormatWriter;
 import io.prometheus.metrics.expositionformats.ExpositionFormats;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.Collection;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
- * The agent's metrics: one OpenTelemetry meter provider whose Prometheus reader is scraped through
- * the agent's own HTTP server ({@code /metrics}).
+ * The agent's one OpenTelemetry SDK: a meter provider with two readers — the Prometheus reader
+ * scraped through the agent's own HTTP server ({@code /metrics}) and, when an OTLP endpoint is
+ * configured, a periodic OTLP push — and a logger provider for the instances' OTLP log records.
  *
- * <p>Per-instance counters are asynchronous: the drain threads keep plain counts, and the values
- * are read only when a reader collects, so counting costs the event path nothing.
+ * <p>Event metrics (the per-container event count and the metrics the config defines) are kept by
+ * {@link EventMetricsProducer} and handed to both readers at collection; the agent's own counters
+ * are asynchronous instruments read at collection too, so nothing here costs the event path.
  */
 public final class Telemetry implements AutoCloseable {
-  static final AttributeKey<String> INSTANCE = AttributeKey.stringKey("instance");
-  static final AttributeKey<String> GADGET = AttributeKey.stringKey("gadget");
+  private static final java.util.logging.Logger log =
+      java.util.logging.Logger.getLogger(Telemetry.class.getName());
 
+  private final Resource resource;
   private final SdkMeterProvider meterProvider;
   private final PrometheusMetricReader prometheus;
+  private final SdkLoggerProvider loggerProvider;
+  private final BoundedLogProcessor logProcessor;
+  private final EventMetricsProducer eventMetrics;
+  private final ExportStats logStats = new ExportStats("logs");
+  private final ExportStats metricStats = new ExportStats("metrics");
   private final ExpositionFormats formats = ExpositionFormats.init();
-
-  public Telemetry(String serviceVersion, Supplier<Collection<GadgetInstance>> instances) {
-    this(serviceVersion, instances, null);
-  }
+  private final Meter meter;
 
   /**
    * @param discovery the node's containers, or null when discovery is off
    */
   public Telemetry(
+      AgentConfig config,
       String serviceVersion,
       Supplier<Collection<GadgetInstance>> instances,
       ContainerDiscovery discovery) {
+    resource = resource(config.resource(), serviceVersion);
+    ContainerCollection collection = discovery == null ? null : discovery.collection();
+    eventMetrics =
+        new EventMetricsProducer(
+            collection,
+            config.metrics().deletedContainerTtl().toNanos(),
+            System::nanoTime,
+            Telemetry::epochNanos);
     prometheus =
         PrometheusMetricReader.builder()
             // The scope label would be the same on every series; it only adds noise.
             .setOtelScopeLabelsEnabled(false)
             .build();
-    meterProvider =
+    SdkMeterProviderBuilder meters =
         SdkMeterProvider.builder()
-            .setResource(
-                Resource.getDefault()
-                    .merge(
-                        Resource.builder()
-                            .put("service.name", "gadget-exporter")
-                            .put("service.version", serviceVersion)
-                            .build()))
+            .setResource(resource)
             .registerMetricReader(prometheus)
-            .build();
-    Meter meter = meterProvider.get("io.gadgetexporter");
-    perInstanceCounter(
-        meter, "gadget.events", "Events drained from the kernel and decoded.", "{event}",
-        instances, GadgetInstance::eventsTotal);
+            .registerMetricProducer(eventMetrics);
+    OtlpConfig otlp = config.otlp();
+    if (otlp.pushesMetrics()) {
+      meters.registerMetricReader(
+          PeriodicMetricReader.builder(
+                  new OtlpExporters.CountingMetricExporter(
+                      OtlpExporters.metrics(otlp), metricStats))
+              .setInterval(otlp.metricsInterval())
+              .build());
+      log.info(
+          "pushing metrics over OTLP ("
+              + otlp.protocol().text()
+              + ") to "
+              + otlp.metricsUrl().orElseThrow()
+              + " every "
+              + otlp.metricsInterval().toSeconds()
+              + "s");
+    }
+    meterProvider = meters.build();
+    if (otlp.pushesLogs()) {
+      logProcessor =
+          new BoundedLogProcessor(
+              OtlpExporters.logs(otlp),
+              logStats,
+              otlp.logsQueueSize(),
+              otlp.logsBatchSize(),
+              otlp.logsInterval(),
+              otlp.timeout());
+      loggerProvider =
+          SdkLoggerProvider.builder()
+              .setResource(resource)
+              .addLogRecordProcessor(logProcessor)
+              .build();
+    } else {
+      logProcessor = null;
+      loggerProvider = null;
+    }
+    meter = meterProvider.get("io.gadgetexporter");
+    instanceMetrics(meter, instances);
+    if (discovery != null) {
+      containerMetrics(meter, discovery);
+    }
+    seriesMetrics(meter);
+    logStats.register(meter);
+    metricStats.register(meter);
+    if (logProcessor != null) {
+      meter
+          .gaugeBuilder("gadget.export.queue.size")
+          .ofLongs()
+          .setDescription("Log records waiting for OTLP export.")
+          .setUnit("{record}")
+          .buildWithCallback(
+              m ->
+                  m.record(
+                      logProcessor.queued(), Attributes.of(ExportStats.SIGNAL, "logs")));
+      meter
+          .gaugeBuilder("gadget.export.queue.capacity")
+          .ofLongs()
+          .setDescription("Log records the OTLP export queue holds at most.")
+          .setUnit("{record}")
+          .buildWithCallback(
+              m ->
+                  m.record(otlp.logsQueueSize(), Attributes.of(ExportStats.SIGNAL, "logs")));
+    }
+    SelfMetrics.register(meter, instances);
+    JvmMetrics.register(meter);
+  }
+
+  public static long epochNanos() {
+    java.time.Instant now = java.time.Instant.now();
+    return TimeUnit.SECONDS.toNanos(now.getEpochSecond()) + now.getNano();
+  }
+
+  static Resource resource(ResourceConfig c, String serviceVersion) {
+    ResourceBuilder b = Resource.builder();
+    c.attributes().forEach(b::put);
+    b.put("service.name", c.serviceName());
+    b.put("service.version", serviceVersion);
+    hostName().ifPresent(h -> b.put("host.name", h));
+    c.nodeName().ifPresent(n -> b.put("k8s.node.name", n));
+    c.clusterName().ifPresent(n -> b.put("k8s.cluster.name", n));
+    // The SDK's default adds telemetry.sdk.*; the configured attributes win over it.
+    return Resource.getDefault().merge(b.build());
+  }
+
+  private static Optional<String> hostName() {
+    try {
+      return Optional.of(InetAddress.getLocalHost().getHostName());
+    } catch (UnknownHostException e) {
+      return Optional.empty();
+    }
+  }
+
+  /** Where the instances' event metrics go: register each instance's on start. */
+  public EventMetricsProducer eventMetrics() {
+    return eventMetrics;
+  }
+
+  /**
+   * The logger an instance's log records go to, or empty when logs are not pushed (no OTLP
+   * endpoint): instances then make no records at all.
+   */
+  public Optional<Logger> logger(String instanceName) {
+    return loggerProvider == null
+        ? Optional.empty()
+        : Optional.of(
+            loggerProvider
+                .loggerBuilder("io.gadgetexporter." + instanceName)
+                .setInstrumentationVersion(resource.getAttribute(AttributeKey.stringKey("service.version")))
+                .build());
+  }
+
+  /** The agent's meter, for components that add their own asynchronous metrics. */
+  public Meter meter() {
+    return meter;
+  }
+
+  public ExportStats logStats() {
+    return logStats;
+  }
+
+  public ExportStats metricStats() {
+    return metricStats;
+  }
+
+  public Resource resource() {
+    return resource;
+  }
+
+  private static void instanceMetrics(
+      Meter meter, Supplier<Collection<GadgetInstance>> instances) {
     perInstanceCounter(
         meter, "gadget.events.lost",
         "Events the kernel dropped because the instance's ring buffer was full.", "{event}",
@@ -90,9 +236,33 @@ public final class Telemetry implements AutoCloseable {
         .setDescription("Mount namespaces in the instance's kernel filter map.")
         .setUnit("{entry}")
         .buildWithCallback(m -> forEachRunning(instances, m, GadgetInstance::filterEntries));
-    if (discovery != null) {
-      containerMetrics(meter, discovery);
-    }
+  }
+
+  private void seriesMetrics(Meter meter) {
+    AttributeKey<String> metric = AttributeKey.stringKey("metric");
+    meter
+        .gaugeBuilder("gadget.metric.series")
+        .ofLongs()
+        .setDescription(
+            "Series an event metric holds, over all instances, its overflow series included.")
+        .setUnit("{series}")
+        .buildWithCallback(
+            m ->
+                eventMetrics
+                    .seriesCounts()
+                    .forEach((name, n) -> m.record(n, Attributes.of(metric, name))));
+    meter
+        .counterBuilder("gadget.metric.series.overflow")
+        .setDescription(
+            "Measurements recorded into an event metric's overflow series"
+                + " (otel_metric_overflow=\"true\") because it already held metrics.max_series"
+                + " series.")
+        .setUnit("{measurement}")
+        .buildWithCallback(
+            m ->
+                eventMetrics
+                    .overflowCounts()
+                    .forEach((name, n) -> m.record(n, Attributes.of(metric, name))));
   }
 
   private static void containerMetrics(Meter meter, ContainerDiscovery discovery) {
@@ -166,7 +336,8 @@ public final class Telemetry implements AutoCloseable {
       if (i.state() == GadgetInstance.State.RUNNING) {
         m.record(
             value.applyAsLong(i),
-            Attributes.of(INSTANCE, i.name(), GADGET, i.gadget().name()));
+            Attributes.of(
+                AttributeNames.INSTANCE, i.name(), AttributeNames.GADGET, i.gadget().name()));
       }
     }
   }
@@ -186,8 +357,15 @@ public final class Telemetry implements AutoCloseable {
   /** A rendered scrape. */
   public record Scrape(String contentType, byte[] body) {}
 
+  /**
+   * Sends what is queued (logs) and a last push of metrics, then stops. The instances must be
+   * stopped first, so their last events are in.
+   */
   @Override
   public void close() {
+    if (loggerProvider != null) {
+      loggerProvider.close();
+    }
     meterProvider.close();
   }
 }

@@ -13,4 +13,35 @@ public interface EventSink {
 
   /** A sink that keeps nothing: events are only counted. */
   EventSink NONE = (instance, event) -> {};
+
+  /** Every event to each of the sinks, in order; one sink failing does not keep the others from it. */
+  static EventSink all(java.util.List<EventSink> sinks) {
+    EventSink[] each = sinks.stream().filter(s -> s != NONE).toArray(EventSink[]::new);
+    if (each.length == 1) {
+      return each[0];
+    }
+    return new EventSink() {
+      @Override
+      public void accept(GadgetInstance instance, EventView event) {
+        for (EventSink s : each) {
+          try {
+            s.accept(instance, event);
+          } catch (RuntimeException e) {
+            // counted by the instance as delivered; an output's failure is its own to report
+          }
+        }
+      }
+
+      @Override
+      public void flush() {
+        for (EventSink s : each) {
+          try {
+            s.flush();
+          } catch (RuntimeException e) {
+            // as above
+          }
+        }
+      }
+    };
+  }
 }

@@ -229,7 +229,7 @@ class ConfigLoaderTest {
     assertThat(errors("gadgets:\n  - gadget: trace_exec\n    outputs: json\n"))
         .containsExactly(
             "config.yaml:3:5: gadgets[0].outputs: unknown key 'outputs'; expected one of: name,"
-                + " gadget, params, selector, ring_buffer");
+                + " gadget, params, selector, logs, metrics, redact, ring_buffer");
   }
 
   @Test
@@ -238,7 +238,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "config.yaml:3:5: gadgets[0].size: unknown key 'size'; 'size' belongs under"
                 + " gadgets[].ring_buffer; expected one of: name, gadget, params, selector,"
-                + " ring_buffer");
+                + " logs, metrics, redact, ring_buffer");
   }
 
   @Test
@@ -355,7 +355,8 @@ class ConfigLoaderTest {
         .containsExactly(
             "config.yaml:1:10: gadgets: expected a list of gadget instances, got 'trace_exec'");
     assertThat(errors("- gadgets\n"))
-        .containsExactly("config.yaml:1:1: expected a mapping with keys http, containers, gadgets, got a list");
+        .containsExactly("config.yaml:1:1: expected a mapping with keys http, containers, otlp, resource,"
+                + " metrics, redact, gadgets, got a list");
   }
 
   @Test

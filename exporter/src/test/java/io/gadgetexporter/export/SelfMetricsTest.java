@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * meter provider (an in-memory reader, and Prometheus for the exposed names).
  */
 class SelfMetricsTest {
-  private static final AttributeKey<String> INSTANCE = AttributeKey.stringKey("instance");
+  private static final AttributeKey<String> INSTANCE = AttributeKey.stringKey("gadget.instance");
   private static final AttributeKey<String> PROGRAM = AttributeKey.stringKey("program");
   private static final AttributeKey<String> MAP = AttributeKey.stringKey("map");
   private static final AttributeKey<String> STATE = AttributeKey.stringKey("state");
