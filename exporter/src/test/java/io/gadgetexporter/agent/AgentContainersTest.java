@@ -76,8 +76,8 @@ class AgentContainersTest {
         String metrics = get(agent.httpPort(), "/metrics");
         assertThat(metrics)
             .contains("gadget_containers{state=\"running\"}")
-            .contains("gadget_filter_map_entries{gadget=\"trace_exec\",instance=\"shop-exec\"} 1")
-            .contains("gadget_events_filtered_total{gadget=\"trace_exec\",instance=\"shop-exec\"}")
+            .contains("gadget_filter_map_entries{gadget_instance=\"shop-exec\",gadget_name=\"trace_exec\"} 1")
+            .contains("gadget_events_filtered_total{gadget_instance=\"shop-exec\",gadget_name=\"trace_exec\"}")
             .contains("gadget_container_discovered_total{source=\"runtime_hook\"} 1")
             .contains("gadget_container_enrichment_misses_total{reason=\"unknown\"}");
       }

@@ -127,15 +127,28 @@ class AgentProcessIT {
     return config;
   }
 
-  /** The value of a per-instance counter in a Prometheus text scrape. */
+  /**
+   * The value of a per-instance counter in a Prometheus text scrape, summed over its series (the
+   * event count has one per container).
+   */
   static long counter(String scrape, String metric, String instance) {
     Matcher m =
         Pattern.compile(
-                "(?m)^" + metric + "\\{[^}]*instance=\"" + instance + "\"[^}]*\\} ([0-9.eE+]+)$")
+                "(?m)^"
+                    + metric
+                    + "\\{[^}]*gadget_instance=\""
+                    + instance
+                    + "\"[^}]*\\} ([0-9.eE+]+)$")
             .matcher(scrape);
-    if (!m.find()) {
+    double sum = 0;
+    boolean found = false;
+    while (m.find()) {
+      sum += Double.parseDouble(m.group(1));
+      found = true;
+    }
+    if (!found) {
       throw new AssertionError("no " + metric + " for " + instance + " in:\n" + scrape);
     }
-    return (long) Double.parseDouble(m.group(1));
+    return (long) sum;
   }
 }

@@ -273,11 +273,13 @@ class SelfMetricsTest {
       String text = out.toString(StandardCharsets.UTF_8);
 
       assertThat(text)
-          .contains("gadget_program_runs_total{gadget=\"trace_exec\",instance=\"test-trace-exec\"")
+          .contains(
+              "gadget_program_runs_total{gadget_instance=\"test-trace-exec\","
+                  + "gadget_name=\"trace_exec\"")
           .contains("gadget_program_run_time_seconds_total{")
           .contains("# HELP gadget_program_run_time_seconds_total Time each BPF program")
           .contains(
-              "gadget_map_entries{gadget=\"trace_exec\",instance=\"test-trace-exec\","
+              "gadget_map_entries{gadget_instance=\"test-trace-exec\",gadget_name=\"trace_exec\","
                   + "map=\"gadget_mntns_filter\",type=\"hash\"} 0")
           .contains("gadget_map_capacity{")
           .contains("gadget_ring_buffer_size_bytes{")
