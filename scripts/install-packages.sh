@@ -18,6 +18,10 @@ if [[ "${1:-build}" == test ]]; then
   # busybox copied into the test images (the package busybox has a dynamic one at the same path).
   required+=(runc containerd busybox-static)
   command -v bpftool >/dev/null || required+=(bpftool)
+  # A real Prometheus scrapes the agent in the tests (they run /usr/bin/prometheus on a free
+  # port). The package's postinst asks invoke-rc.d to start its service: denied where a
+  # policy-rc.d forbids it (Docker images), else a daemon on :9090 that the tests do not use.
+  required+=(prometheus)
   # The peers the overhead benchmark compares against; the benchmark skips what is absent.
   optional+=(bpftrace libbpf-tools)
 fi

@@ -288,7 +288,7 @@ public final class TestCertificates {
     }
   }
 
-  static void deleteTree(Path dir) {
+  private static void deleteTree(Path dir) {
     try (Stream<Path> paths = Files.walk(dir)) {
       paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     } catch (IOException e) {
