@@ -148,7 +148,7 @@ class SelfMetricsTest {
     Collection<MetricData> metrics = reader.collectAllMetrics();
     Attributes filter = mapAttributes(metrics, "gadget.map.capacity", "gadget_mntns_filter");
     assertThat(filter.get(AttributeKey.stringKey("type"))).isEqualTo("hash");
-    assertThat(filter.get(AttributeKey.stringKey("gadget"))).isEqualTo("trace_exec");
+    assertThat(filter.get(AttributeKey.stringKey("gadget.name"))).isEqualTo("trace_exec");
     assertThat(value(metrics, "gadget.map.capacity", mapIs("gadget_mntns_filter")))
         .isEqualTo(16384);
     assertThat(value(metrics, "gadget.map.entries", mapIs("gadget_mntns_filter"))).isEqualTo(3);

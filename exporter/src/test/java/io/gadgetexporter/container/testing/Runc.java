@@ -208,7 +208,13 @@ public final class Runc implements AutoCloseable {
    * exited, after deleting the container as a container manager would.
    */
   public ShortLived runShortLived(String id, Path bundleDir, List<String> args) {
-    Bundle bundle = bundle(bundleDir, args, Map.of());
+    return runShortLived(id, bundleDir, args, Map.of());
+  }
+
+  /** As above, with annotations in its config.json (a pod's, say). */
+  public ShortLived runShortLived(
+      String id, Path bundleDir, List<String> args, Map<String, String> annotations) {
+    Bundle bundle = bundle(bundleDir, args, annotations);
     long pid = create(id, bundle);
     long started = System.nanoTime();
     start(id);
