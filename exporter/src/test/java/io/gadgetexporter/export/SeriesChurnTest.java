@@ -41,7 +41,7 @@ class SeriesChurnTest {
             - name: exec
               gadget: trace_exec
               selector:
-                containers: ['gx-series-*']
+                namespaces: [churn]
               metrics:
                 - name: process.execs
                   labels: [comm]
