@@ -27,7 +27,8 @@ public interface EventSink {
           try {
             s.accept(instance, event);
           } catch (RuntimeException e) {
-            // counted by the instance as delivered; an output's failure is its own to report
+            // One output's failure must not deprive the others of the event; sinks must not
+            // throw, and the instance logs what reaches it (see GadgetInstance.process).
           }
         }
       }
@@ -38,7 +39,7 @@ public interface EventSink {
           try {
             s.flush();
           } catch (RuntimeException e) {
-            // as above
+            // As in accept: the other outputs still flush.
           }
         }
       }
