@@ -13,4 +13,37 @@ public interface EventSink {
 
   /** A sink that keeps nothing: events are only counted. */
   EventSink NONE = (instance, event) -> {};
+
+  /**
+   * Every event to {@code first}, then to {@code second}, so one drain feeds several outputs (the
+   * terminal and the live stream). Each gets the event even if the other throws, which it must not:
+   * one broken output must not starve the rest.
+   */
+  static EventSink both(EventSink first, EventSink second) {
+    if (first == NONE) {
+      return second;
+    }
+    if (second == NONE) {
+      return first;
+    }
+    return new EventSink() {
+      @Override
+      public void accept(GadgetInstance instance, EventView event) {
+        try {
+          first.accept(instance, event);
+        } finally {
+          second.accept(instance, event);
+        }
+      }
+
+      @Override
+      public void flush() {
+        try {
+          first.flush();
+        } finally {
+          second.flush();
+        }
+      }
+    };
+  }
 }
