@@ -162,7 +162,8 @@ final class ConfigReader {
     Optional<Path> key = pemFile(keys, ConfigKey.HTTP_TLS_KEY_FILE, keyPath, Pem.PRIVATE_KEY);
     Optional<Path> clientCa =
         pemFile(keys, ConfigKey.HTTP_TLS_CLIENT_CA_FILE, keyPath, Pem.CERTIFICATE);
-    boolean clientCaWrong = keys.containsKey(ConfigKey.HTTP_TLS_CLIENT_CA_FILE) && clientCa.isEmpty();
+    boolean clientCaWrong =
+        keys.containsKey(ConfigKey.HTTP_TLS_CLIENT_CA_FILE) && clientCa.isEmpty();
     if (cert.isEmpty() || key.isEmpty() || clientCaWrong) {
       return Optional.empty();
     }

@@ -69,7 +69,8 @@ public record HttpConfig(
       throw new IllegalArgumentException("port must be 0..65535: " + port);
     }
     if (streamQueueEvents < 1) {
-      throw new IllegalArgumentException("streamQueueEvents must be positive: " + streamQueueEvents);
+      throw new IllegalArgumentException(
+          "streamQueueEvents must be positive: " + streamQueueEvents);
     }
   }
 

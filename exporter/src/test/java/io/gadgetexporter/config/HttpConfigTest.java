@@ -136,7 +136,9 @@ class HttpConfigTest {
         .contains(
             new HttpConfig.Tls(
                 dir.resolve("etc/tls/tls.crt"), dir.resolve("etc/tls/tls.key"), Optional.of(ca)));
-    assertThat(http.bearerToken()).as("the file's content, trimmed").contains("s3cr3t.token-value_~+/=");
+    assertThat(http.bearerToken())
+        .as("the file's content, trimmed")
+        .contains("s3cr3t.token-value_~+/=");
     assertThat(http.unixSocket()).contains(dir.resolve("run/gx.sock"));
     assertThat(http.streamQueueEvents()).isEqualTo(64);
     assertThat(http.toString()).contains("<redacted>").doesNotContain("s3cr3t");
@@ -150,8 +152,7 @@ class HttpConfigTest {
     assertThat(config.http().bearerToken()).contains("from-the-env");
     assertThat(config.http().tls()).isEmpty();
     assertThat(config.http().unixSocket()).isEmpty();
-    assertThat(config.http().streamQueueEvents())
-        .isEqualTo(HttpConfig.DEFAULT_STREAM_QUEUE_EVENTS);
+    assertThat(config.http().streamQueueEvents()).isEqualTo(HttpConfig.DEFAULT_STREAM_QUEUE_EVENTS);
   }
 
   @Test
@@ -193,7 +194,11 @@ class HttpConfigTest {
             "5:21: http.tls.client_ca_file: 'a-dir' ("
                 + etc.resolve("a-dir")
                 + ") is a directory; expected a file");
-    assertThat(errors("http:\n  tls:\n    cert_file: /nonexistent/tls.crt\n    key_file: " + CERT.length() + "\n"))
+    assertThat(
+            errors(
+                "http:\n  tls:\n    cert_file: /nonexistent/tls.crt\n    key_file: "
+                    + CERT.length()
+                    + "\n"))
         .containsExactly(
             "3:16: http.tls.cert_file: '/nonexistent/tls.crt' does not exist",
             "4:15: http.tls.key_file: '"
@@ -225,8 +230,7 @@ class HttpConfigTest {
         .asString()
         .startsWith("2:17: http.bearer_token: holds a character a bearer token cannot have")
         .doesNotContain("p\u00e4ss");
-    assertThat(
-            errors("http:\n  bearer_token: abc\n  bearer_token_file: /nonexistent/token\n"))
+    assertThat(errors("http:\n  bearer_token: abc\n  bearer_token_file: /nonexistent/token\n"))
         .containsExactly(
             "3:22: http.bearer_token_file: set either bearer_token or bearer_token_file, not both");
   }
