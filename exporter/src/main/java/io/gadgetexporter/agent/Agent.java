@@ -14,6 +14,7 @@ import io.gadgetexporter.gadget.GadgetInstance;
 import io.gadgetexporter.gadget.Tracefs;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.http.AgentHttpServer;
+import io.gadgetexporter.http.LiveEvents;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -35,6 +36,7 @@ public final class Agent implements AutoCloseable {
   private ContainerDiscovery discovery;
   private Telemetry telemetry;
   private AgentHttpServer http;
+  private LiveEvents live;
   private volatile boolean closed;
 
   private Agent() {}
@@ -67,6 +69,9 @@ public final class Agent implements AutoCloseable {
       discovery = ContainerDiscovery.create(config.containers());
       containers = discovery.collection();
     }
+    // Every instance's events also go to /api/v1/events; with no client that costs nothing.
+    live = new LiveEvents(config.http().streamQueueEvents());
+    EventSink outputs = EventSink.both(sink, live);
     for (InstanceConfig ic : config.gadgets()) {
       try {
         Gadget gadget =
@@ -83,7 +88,7 @@ public final class Agent implements AutoCloseable {
                                     + String.join(", ", catalog.builtInNames())
                                     + "; or a path to a directory holding gadget.yaml and"
                                     + " program.bpf.o)"));
-        created.add(new GadgetInstance(ic, gadget, sink, clock, containers));
+        created.add(new GadgetInstance(ic, gadget, outputs, clock, containers));
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       } catch (GadgetException e) {
@@ -109,12 +114,13 @@ public final class Agent implements AutoCloseable {
     }
     telemetry = new Telemetry(version(), this::instances, discovery);
     http =
-        AgentHttpServer.start(
-            config.http().host(),
-            config.http().port(),
-            telemetry,
-            this::readiness,
-            containers);
+        AgentHttpServer.builder(config.http())
+            .telemetry(telemetry)
+            .readiness(this::readiness)
+            .containers(containers)
+            .instances(this::instances)
+            .liveEvents(live)
+            .start();
     for (GadgetInstance instance : created) {
       instances.add(instance);
       try {
@@ -138,6 +144,11 @@ public final class Agent implements AutoCloseable {
 
   public int httpPort() {
     return http.port();
+  }
+
+  /** The live event streams, with their per-instance counters (clients, sent, dropped). */
+  public LiveEvents liveEvents() {
+    return live;
   }
 
   /** Ready once every instance is attached and draining. */

@@ -356,7 +356,8 @@ class ConfigLoaderTest {
         .containsExactly(
             "config.yaml:1:10: gadgets: expected a list of gadget instances, got 'trace_exec'");
     assertThat(errors("- gadgets\n"))
-        .containsExactly("config.yaml:1:1: expected a mapping with keys http, containers, gadgets, got a list");
+        .containsExactly(
+            "config.yaml:1:1: expected a mapping with keys http, containers, gadgets, got a list");
   }
 
   @Test
