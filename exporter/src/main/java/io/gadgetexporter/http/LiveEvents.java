@@ -19,6 +19,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
@@ -246,7 +248,10 @@ public final class LiveEvents implements EventSink, AutoCloseable {
             });
   }
 
-  /** Ends every stream and takes no more; the drain threads then only see an empty map. */
+  /**
+   * Ends every stream and takes no more; the drain threads then only see an empty map. Waits (a
+   * second at most) until each stream's end is written, so a server closed next does not cut it.
+   */
   @Override
   public void close() {
     List<Subscriber> open = new ArrayList<>();
@@ -255,9 +260,23 @@ public final class LiveEvents implements EventSink, AutoCloseable {
       for (Channel c : channels.values()) {
         open.addAll(Arrays.asList(c.subscribers));
       }
+      publishActive();
     }
+    CountDownLatch ended = new CountDownLatch(open.size());
     for (Subscriber s : open) {
-      s.context.runOnContext(v -> s.end());
+      s.context.runOnContext(
+          v -> {
+            try {
+              s.end();
+            } finally {
+              ended.countDown();
+            }
+          });
+    }
+    try {
+      ended.await(1, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
