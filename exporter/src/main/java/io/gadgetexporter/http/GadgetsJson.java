@@ -7,7 +7,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Collection;
 import java.util.Locale;
-import java.util.Map;
 import java.util.TreeMap;
 
 /**
@@ -83,11 +82,5 @@ final class GadgetsJson {
     JsonArray known = new JsonArray();
     instances.forEach(i -> known.add(i.name()));
     return new JsonObject().put("error", message).put("instances", known);
-  }
-
-  static Map<String, GadgetInstance> byName(Collection<GadgetInstance> instances) {
-    Map<String, GadgetInstance> byName = new TreeMap<>();
-    instances.forEach(i -> byName.put(i.name(), i));
-    return byName;
   }
 }
