@@ -21,6 +21,7 @@ import io.gadgetexporter.gadget.GadgetInstance;
 import io.gadgetexporter.gadget.Tracefs;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.http.AgentHttpServer;
+import io.gadgetexporter.http.LiveEvents;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -44,6 +45,7 @@ public final class Agent implements AutoCloseable {
   private Telemetry telemetry;
   private AgentHttpServer http;
   private BpfStatsHolder bpfStats;
+  private LiveEvents live;
   private volatile boolean closed;
 
   private Agent() {}
@@ -78,6 +80,9 @@ public final class Agent implements AutoCloseable {
     telemetry = new Telemetry(config, version(), this::instances, discovery);
     List<Prepared> prepared = new ArrayList<>();
     Map<String, MetricConfig> metricNames = new LinkedHashMap<>();
+    // Every instance's events also go to /api/v1/events; with no client that costs nothing.
+    live = new LiveEvents(config.http().streamQueueEvents());
+    live.registerMetrics(telemetry.meter());
     for (InstanceConfig ic : config.gadgets()) {
       try {
         Gadget gadget =
@@ -126,12 +131,13 @@ public final class Agent implements AutoCloseable {
       }
     }
     http =
-        AgentHttpServer.start(
-            config.http().host(),
-            config.http().port(),
-            telemetry,
-            this::readiness,
-            containers);
+        AgentHttpServer.builder(config.http())
+            .telemetry(telemetry)
+            .readiness(this::readiness)
+            .containers(containers)
+            .instances(this::instances)
+            .liveEvents(live)
+            .start();
     for (Prepared p : prepared) {
       instances.add(p.instance());
       telemetry.eventMetrics().register(p.metrics());
@@ -214,6 +220,7 @@ public final class Agent implements AutoCloseable {
       sinks.add(logs);
     }
     sinks.add(sink);
+    sinks.add(live);
     GadgetInstance instance =
         new GadgetInstance(ic, gadget, EventSink.all(sinks), clock, containers, redaction);
     return new Prepared(instance, metrics, logs != null);
@@ -255,6 +262,11 @@ public final class Agent implements AutoCloseable {
 
   public int httpPort() {
     return http.port();
+  }
+
+  /** The live event streams, with their per-instance counters (clients, sent, dropped). */
+  public LiveEvents liveEvents() {
+    return live;
   }
 
   /** Ready once every instance is attached and draining. */

@@ -83,7 +83,9 @@ final class RunCommand implements Callable<Integer> {
     logger.info(
         "ready: "
             + agent.instances().size()
-            + " gadget instance(s) attached; metrics at http://"
+            + " gadget instance(s) attached; metrics at "
+            + (agentConfig.http().tls().isPresent() ? "https" : "http")
+            + "://"
             + agentConfig.http().host()
             + ":"
             + agent.httpPort()

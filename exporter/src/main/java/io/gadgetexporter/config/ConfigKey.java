@@ -15,6 +15,17 @@ import java.util.List;
 enum ConfigKey {
   HTTP("http", "mapping", "—"),
   HTTP_LISTEN("http.listen", "host:port", HttpConfig.DEFAULT.listenAddress()),
+  HTTP_TLS("http.tls", "mapping", "none (plain HTTP)"),
+  HTTP_TLS_CERT_FILE("http.tls.cert_file", "path", "required"),
+  HTTP_TLS_KEY_FILE("http.tls.key_file", "path", "required"),
+  HTTP_TLS_CLIENT_CA_FILE("http.tls.client_ca_file", "path", "none (no client certificate asked)"),
+  HTTP_BEARER_TOKEN("http.bearer_token", "string", "none (no token asked)"),
+  HTTP_BEARER_TOKEN_FILE("http.bearer_token_file", "path", "none"),
+  HTTP_UNIX_SOCKET("http.unix_socket", "path", "none (TCP only)"),
+  HTTP_STREAM_QUEUE_EVENTS(
+      "http.stream_queue_events",
+      "integer",
+      Integer.toString(HttpConfig.DEFAULT_STREAM_QUEUE_EVENTS)),
   CONTAINERS("containers", "mapping", "—"),
   CONTAINERS_ENABLED("containers.enabled", "boolean", "true"),
   CONTAINERS_RUNTIME_HOOK("containers.runtime_hook", "boolean", "true"),

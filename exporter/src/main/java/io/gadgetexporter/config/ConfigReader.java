@@ -1,5 +1,10 @@
 package io.gadgetexporter.config;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,6 +46,9 @@ final class ConfigReader {
       "lowercase letters, digits, '_' and '-', starting with a letter or digit, at most "
           + INSTANCE_NAME_MAX_LENGTH
           + " characters";
+
+  /** The largest file read at load (a certificate chain, a key, a token). */
+  private static final long MAX_FILE_BYTES = 1 << 20;
 
   /** A scalar value, after interpolation. {@code plain}: unquoted, so YAML gives it a type. */
   private record Scalar(String text, boolean plain, ConfigLocation location) {}
@@ -113,15 +121,219 @@ final class ConfigReader {
       return HttpConfig.DEFAULT;
     }
     String keyPath = ConfigKey.HTTP.path();
+    int problemsBefore = problems.size();
     Map<ConfigKey, Node> keys = mapping(node, keyPath, ConfigKey.HTTP.path());
-    return value(
+    HttpConfig listen =
+        value(
+                keys,
+                ConfigKey.HTTP_LISTEN,
+                keyPath,
+                "host:port",
+                HttpConfig::parseListen,
+                l -> Optional.empty()) // parseListen has checked everything
+            .orElse(HttpConfig.DEFAULT);
+    Optional<HttpConfig.Tls> tls = readTls(keys.get(ConfigKey.HTTP_TLS));
+    Optional<String> token = readBearerToken(keys, keyPath);
+    Optional<Path> socket =
+        value(
             keys,
-            ConfigKey.HTTP_LISTEN,
+            ConfigKey.HTTP_UNIX_SOCKET,
             keyPath,
-            "host:port",
-            HttpConfig::parseListen,
-            listen -> Optional.empty()) // parseListen has checked everything
-        .orElse(HttpConfig.DEFAULT);
+            "a path",
+            this::fromConfigDirectory,
+            HttpConfig::unixSocketProblem);
+    long queue =
+        value(
+                keys,
+                ConfigKey.HTTP_STREAM_QUEUE_EVENTS,
+                keyPath,
+                "a whole number",
+                ConfigReader::wholeNumber,
+                HttpConfig::streamQueueEventsProblem)
+            .orElse((long) HttpConfig.DEFAULT_STREAM_QUEUE_EVENTS);
+    if (problems.size() > problemsBefore) {
+      return HttpConfig.DEFAULT;
+    }
+    return new HttpConfig(listen.host(), listen.port(), tls, token, socket, (int) queue);
+  }
+
+  /** Empty when absent or wrong (the problem is recorded). */
+  private Optional<HttpConfig.Tls> readTls(Node node) {
+    if (node == null) {
+      return Optional.empty();
+    }
+    String keyPath = ConfigKey.HTTP_TLS.path();
+    Map<ConfigKey, Node> keys = mapping(node, keyPath, keyPath);
+    Optional<Path> cert = pemFile(keys, ConfigKey.HTTP_TLS_CERT_FILE, keyPath, Pem.CERTIFICATE);
+    Optional<Path> key = pemFile(keys, ConfigKey.HTTP_TLS_KEY_FILE, keyPath, Pem.PRIVATE_KEY);
+    Optional<Path> clientCa =
+        pemFile(keys, ConfigKey.HTTP_TLS_CLIENT_CA_FILE, keyPath, Pem.CERTIFICATE);
+    boolean clientCaWrong =
+        keys.containsKey(ConfigKey.HTTP_TLS_CLIENT_CA_FILE) && clientCa.isEmpty();
+    if (cert.isEmpty() || key.isEmpty() || clientCaWrong) {
+      return Optional.empty();
+    }
+    return Optional.of(new HttpConfig.Tls(cert.get(), key.get(), clientCa));
+  }
+
+  /** What a PEM file must hold; checked at load so a wrong file is reported at its key. */
+  private enum Pem {
+    CERTIFICATE(
+        Pattern.compile("-----BEGIN CERTIFICATE-----"),
+        "holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)"),
+    PRIVATE_KEY(
+        Pattern.compile("-----BEGIN (RSA |EC )?PRIVATE KEY-----"),
+        "holds no PEM private key (a -----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE"
+            + " KEY block)");
+
+    final Pattern block;
+    final String missing;
+
+    Pem(Pattern block, String missing) {
+      this.block = block;
+      this.missing = missing;
+    }
+  }
+
+  private Optional<Path> pemFile(
+      Map<ConfigKey, Node> keys, ConfigKey key, String sectionKeyPath, Pem kind) {
+    Node node = keys.get(key);
+    if (node == null) {
+      return Optional.empty();
+    }
+    String keyPath = join(sectionKeyPath, key.leaf());
+    Optional<FileValue> file = fileValue(node, keyPath, "a path to a PEM file");
+    Optional<String> content = file.flatMap(f -> fileContent(f, keyPath));
+    if (content.isEmpty()) {
+      return Optional.empty();
+    }
+    if (content.get().contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")) {
+      problem(
+          node,
+          keyPath,
+          file.get().shown()
+              + " holds an encrypted private key, which the agent cannot use; decrypt it and"
+              + " protect the file instead (mode 0600, or a Kubernetes Secret)");
+      return Optional.empty();
+    }
+    if (!kind.block.matcher(content.get()).find()) {
+      problem(node, keyPath, file.get().shown() + " " + kind.missing);
+      return Optional.empty();
+    }
+    return Optional.of(file.get().path());
+  }
+
+  /**
+   * {@code bearer_token} or {@code bearer_token_file} (whose content, trimmed, is the token, as
+   * Kubernetes mounts a Secret). Empty when neither is set or one is wrong.
+   */
+  private Optional<String> readBearerToken(Map<ConfigKey, Node> keys, String sectionKeyPath) {
+    Node valueNode = keys.get(ConfigKey.HTTP_BEARER_TOKEN);
+    Node fileNode = keys.get(ConfigKey.HTTP_BEARER_TOKEN_FILE);
+    if (valueNode != null && fileNode != null) {
+      // Reported at the one written second: the first looked fine until then.
+      boolean fileSecond =
+          Comparator.comparingInt(ConfigLocation::line)
+                  .thenComparingInt(ConfigLocation::column)
+                  .compare(location(fileNode), location(valueNode))
+              > 0;
+      ConfigKey second =
+          fileSecond ? ConfigKey.HTTP_BEARER_TOKEN_FILE : ConfigKey.HTTP_BEARER_TOKEN;
+      problem(
+          fileSecond ? fileNode : valueNode,
+          join(sectionKeyPath, second.leaf()),
+          "set either bearer_token or bearer_token_file, not both");
+      return Optional.empty();
+    }
+    if (valueNode != null) {
+      String keyPath = join(sectionKeyPath, ConfigKey.HTTP_BEARER_TOKEN.leaf());
+      return scalar(valueNode, keyPath, "the token, e.g. ${GX_TOKEN}")
+          .map(Scalar::text)
+          .filter(t -> check(valueNode, keyPath, HttpConfig.bearerTokenProblem(t)));
+    }
+    if (fileNode != null) {
+      String keyPath = join(sectionKeyPath, ConfigKey.HTTP_BEARER_TOKEN_FILE.leaf());
+      Optional<FileValue> file = fileValue(fileNode, keyPath, "a path to a file holding the token");
+      return file.flatMap(f -> fileContent(f, keyPath))
+          .map(String::strip)
+          .filter(
+              t ->
+                  check(
+                      fileNode,
+                      keyPath,
+                      HttpConfig.bearerTokenProblem(t).map(m -> file.get().shown() + " " + m)));
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * A small file the agent needs at start (a certificate, a key, a token), read now: a missing or
+   * unreadable one is a configuration error at its key, not a failure after the gadgets attached.
+   * Read as ISO-8859-1, which decodes any byte: the callers check the content themselves.
+   */
+  private Optional<String> fileContent(FileValue file, String keyPath) {
+    Path path = file.path();
+    String shown = file.shown();
+    ConfigLocation at = file.scalar().location();
+    try {
+      if (Files.isDirectory(path)) {
+        problem(at, keyPath, shown + " is a directory; expected a file");
+        return Optional.empty();
+      }
+      if (Files.size(path) > MAX_FILE_BYTES) {
+        problem(at, keyPath, shown + " is larger than 1MiB; expected a small text file");
+        return Optional.empty();
+      }
+      return Optional.of(Files.readString(path, StandardCharsets.ISO_8859_1));
+    } catch (NoSuchFileException e) {
+      problem(at, keyPath, shown + " does not exist");
+    } catch (AccessDeniedException e) {
+      problem(at, keyPath, shown + " cannot be read: permission denied");
+    } catch (IOException e) {
+      problem(at, keyPath, shown + " cannot be read: " + e.getMessage());
+    }
+    return Optional.empty();
+  }
+
+  /** A path value: as written, and resolved. */
+  private record FileValue(Scalar scalar, Path path) {
+    /** The path as written, and where it leads when that is elsewhere (a relative path). */
+    String shown() {
+      return path.toString().equals(scalar.text())
+          ? "'" + scalar.text() + "'"
+          : "'" + scalar.text() + "' (" + path + ")";
+    }
+  }
+
+  private Optional<FileValue> fileValue(Node node, String keyPath, String expected) {
+    Optional<Scalar> s = scalar(node, keyPath, expected);
+    try {
+      return s.map(v -> new FileValue(v, fromConfigDirectory(v.text())));
+    } catch (IllegalArgumentException e) {
+      problem(node, keyPath, e.getMessage());
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * A relative path is taken from the directory of the config file, as a gadget directory is, so a
+   * config and the files it names can move together.
+   */
+  private Path fromConfigDirectory(String text) {
+    if (text.isBlank()) {
+      throw new IllegalArgumentException("is empty; expected a path");
+    }
+    Path path = Path.of(text);
+    return path.isAbsolute()
+        ? path.normalize()
+        : Path.of(file).toAbsolutePath().getParent().resolve(path).normalize();
+  }
+
+  private static long wholeNumber(String text) {
+    if (!text.matches("[0-9]{1,9}")) {
+      throw new IllegalArgumentException("'" + text + "' is not a whole number");
+    }
+    return Long.parseLong(text);
   }
 
   private ContainersConfig readContainers(Node node) {

@@ -4,18 +4,54 @@ import static java.util.Objects.requireNonNull;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Where the HTTP server ({@code /metrics}, {@code /healthz}, {@code /readyz}) listens.
+ * The HTTP server ({@code /metrics}, {@code /healthz}, {@code /readyz}, the API): where it listens
+ * and how it is protected.
  *
  * @param host an IPv4 address, an IPv6 address without brackets ({@code ::}), or a host name
  * @param port 0 to 65535; 0 lets the kernel pick a free port (useful in tests)
+ * @param tls serve HTTPS with this certificate and key; empty: plain HTTP
+ * @param bearerToken when present, every TCP request but the probes must carry it; read from the
+ *     config or its file at load, so the record holds the secret itself ({@link #toString()} does
+ *     not show it)
+ * @param unixSocket also serve on this Unix domain socket (absolute; mode 0600, no token asked)
+ * @param streamQueueEvents events queued per live-stream client before its newest are dropped
  */
-public record HttpConfig(String host, int port) {
+public record HttpConfig(
+    String host,
+    int port,
+    Optional<Tls> tls,
+    Optional<String> bearerToken,
+    Optional<Path> unixSocket,
+    int streamQueueEvents) {
+
+  public static final int DEFAULT_STREAM_QUEUE_EVENTS = 1024;
+  static final int MIN_STREAM_QUEUE_EVENTS = 16;
+  static final int MAX_STREAM_QUEUE_EVENTS = 65536;
 
   /** Every IPv4 interface, on the port OpenTelemetry's Prometheus exporter uses by default. */
   public static final HttpConfig DEFAULT = new HttpConfig("0.0.0.0", 9464);
+
+  /** {@code sun_path} holds 108 bytes, the terminating NUL included. */
+  static final int UNIX_SOCKET_PATH_MAX_BYTES = 107;
+
+  /**
+   * PEM files for HTTPS, checked to exist and hold what they should when the config loads.
+   *
+   * @param clientCaFile when present, clients must show a certificate signed by one of these CAs
+   */
+  public record Tls(Path certFile, Path keyFile, Optional<Path> clientCaFile) {
+    public Tls {
+      requireNonNull(certFile, "certFile");
+      requireNonNull(keyFile, "keyFile");
+      requireNonNull(clientCaFile, "clientCaFile");
+    }
+  }
 
   private static final String HOST_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?";
   private static final Pattern HOST_NAME = Pattern.compile(HOST_LABEL + "(\\." + HOST_LABEL + ")*");
@@ -26,9 +62,88 @@ public record HttpConfig(String host, int port) {
 
   public HttpConfig {
     requireNonNull(host, "host");
+    requireNonNull(tls, "tls");
+    requireNonNull(bearerToken, "bearerToken");
+    requireNonNull(unixSocket, "unixSocket");
     if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port must be 0..65535: " + port);
     }
+    if (streamQueueEvents < 1) {
+      throw new IllegalArgumentException(
+          "streamQueueEvents must be positive: " + streamQueueEvents);
+    }
+  }
+
+  /** Plain HTTP on {@code host:port}, no token, no socket. */
+  public HttpConfig(String host, int port) {
+    this(
+        host,
+        port,
+        Optional.empty(),
+        Optional.empty(),
+        Optional.empty(),
+        DEFAULT_STREAM_QUEUE_EVENTS);
+  }
+
+  /** The token is a secret: logs and messages that print a config must not carry it. */
+  @Override
+  public String toString() {
+    return "HttpConfig[host="
+        + host
+        + ", port="
+        + port
+        + ", tls="
+        + tls
+        + ", bearerToken="
+        + bearerToken.map(t -> "<redacted>")
+        + ", unixSocket="
+        + unixSocket
+        + ", streamQueueEvents="
+        + streamQueueEvents
+        + "]";
+  }
+
+  /**
+   * What is wrong with a bearer token, if anything. The message never quotes the token: it ends up
+   * in logs.
+   */
+  static Optional<String> bearerTokenProblem(String token) {
+    if (token.isEmpty()) {
+      return Optional.of("is empty; expected the token clients send as 'Authorization: Bearer …'");
+    }
+    for (int i = 0; i < token.length(); i++) {
+      char c = token.charAt(i);
+      if (c <= ' ' || c > '~') {
+        return Optional.of(
+            "holds a character a bearer token cannot have (at position "
+                + (i + 1)
+                + "): only visible ASCII, no spaces or line breaks inside it");
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** A Unix socket path must fit {@code sun_path}; Linux does not truncate, it refuses. */
+  static Optional<String> unixSocketProblem(Path path) {
+    int bytes = path.toString().getBytes(StandardCharsets.UTF_8).length;
+    if (bytes > UNIX_SOCKET_PATH_MAX_BYTES) {
+      return Optional.of(
+          "'"
+              + path
+              + "' is "
+              + bytes
+              + " bytes long; a Unix socket path has at most "
+              + UNIX_SOCKET_PATH_MAX_BYTES);
+    }
+    return Optional.empty();
+  }
+
+  static Optional<String> streamQueueEventsProblem(long events) {
+    if (events < MIN_STREAM_QUEUE_EVENTS || events > MAX_STREAM_QUEUE_EVENTS) {
+      return Optional.of(
+          "must be from " + MIN_STREAM_QUEUE_EVENTS + " to " + MAX_STREAM_QUEUE_EVENTS);
+    }
+    return Optional.empty();
   }
 
   /** {@code host:port} as it is written in the config, IPv6 in brackets: for logs and messages. */

@@ -344,7 +344,8 @@ class ConfigLoaderTest {
                   - trace_open
                 """))
         .containsExactly(
-            "config.yaml:1:7: http: expected a mapping with keys listen, got '0.0.0.0:9464'",
+            "config.yaml:1:7: http: expected a mapping with keys listen, tls, bearer_token,"
+                + " bearer_token_file, unix_socket, stream_queue_events, got '0.0.0.0:9464'",
             "config.yaml:3:13: gadgets[0].gadget: expected a gadget name or path, got a list",
             "config.yaml:4:13: gadgets[0].params: expected a mapping, got 'max_args'",
             "config.yaml:6:13: gadgets[0].ring_buffer.size: expected a size such as 8MiB, got a"

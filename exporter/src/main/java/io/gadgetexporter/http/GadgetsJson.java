@@ -1,0 +1,86 @@
+package io.gadgetexporter.http;
+
+import io.gadgetexporter.config.SelectorConfig;
+import io.gadgetexporter.gadget.GadgetInstance;
+import io.gadgetexporter.gadget.GadgetSpec;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Collection;
+import java.util.Locale;
+import java.util.TreeMap;
+
+/**
+ * The gadget instances as {@code /api/v1/gadgets} serves them: {@code {"gadgets": [...]}}, each
+ * with its state, parameters, selector, counters, live-stream counters and the fields its events
+ * carry (what a client of {@code /api/v1/events} will read).
+ */
+final class GadgetsJson {
+  private GadgetsJson() {}
+
+  static JsonObject list(Collection<GadgetInstance> instances, LiveEvents live) {
+    JsonArray gadgets = new JsonArray();
+    instances.forEach(i -> gadgets.add(of(i, live)));
+    return new JsonObject().put("gadgets", gadgets);
+  }
+
+  /** Reads the kernel's lost and filtered counters (a map lookup each): not for the event loop. */
+  static JsonObject of(GadgetInstance i, LiveEvents live) {
+    JsonObject o =
+        new JsonObject()
+            .put("name", i.name())
+            .put("gadget", i.gadget().name())
+            .put("state", i.state().name().toLowerCase(Locale.ROOT));
+    if (i.failure() != null) {
+      o.put("failure", i.failure());
+    }
+    JsonObject params = new JsonObject();
+    i.params().forEach(params::put); // Long, Boolean or String: JSON types as they are
+    o.put("params", params);
+    SelectorConfig selector = i.config().selector();
+    if (!selector.selectsEverything()) {
+      o.put("selector", selector(selector));
+    }
+    LiveEvents.Stats stream = live.stats(i.name());
+    o.put("events", i.eventsTotal())
+        .put("lost", i.lostTotal())
+        .put("malformed", i.malformedTotal())
+        .put("filtered", i.filteredTotal())
+        .put(
+            "stream",
+            new JsonObject()
+                .put("subscribers", stream.subscribers())
+                .put("queued", stream.queued())
+                .put("sent", stream.sent())
+                .put("dropped", stream.dropped()));
+    JsonArray fields = new JsonArray();
+    for (GadgetSpec.FieldSpec f : i.gadget().spec().fields()) {
+      JsonObject field =
+          new JsonObject()
+              .put("name", f.name())
+              .put("semantic", f.semantic())
+              .put("description", f.description());
+      if (f.unit() != null) {
+        field.put("unit", f.unit());
+      }
+      fields.add(field);
+    }
+    return o.put("fields", fields);
+  }
+
+  /** As configured: {@code host} with its default applied. */
+  private static JsonObject selector(SelectorConfig s) {
+    return new JsonObject()
+        .put("namespaces", new JsonArray(s.namespaces()))
+        .put("pods", new JsonArray(s.pods()))
+        .put("containers", new JsonArray(s.containers()))
+        .put("labels", new JsonObject(new TreeMap<String, Object>(s.labels())))
+        .put("host", s.includesHost());
+  }
+
+  /** An error body for a missing or unknown instance, with the names a client could use. */
+  static JsonObject unknownInstance(String message, Collection<GadgetInstance> instances) {
+    JsonArray known = new JsonArray();
+    instances.forEach(i -> known.add(i.name()));
+    return new JsonObject().put("error", message).put("instances", known);
+  }
+}
