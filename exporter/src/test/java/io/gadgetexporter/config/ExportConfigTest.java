@@ -48,7 +48,8 @@ class ExportConfigTest {
 
     assertThat(c.otlp().logsUrl()).contains("http://collector:4318/v1/logs");
     assertThat(c.otlp().metricsUrl()).contains("http://collector:4318/v1/metrics");
-    assertThat(c.otlp().headers()).containsExactlyEntriesOf(Map.of("api-key", "s ecret", "tenant", "b"));
+    assertThat(c.otlp().headers())
+        .containsExactlyInAnyOrderEntriesOf(Map.of("api-key", "s ecret", "tenant", "b"));
     assertThat(c.otlp().timeout()).isEqualTo(Duration.ofMillis(2500));
     assertThat(c.otlp().gzip()).isFalse();
     assertThat(c.otlp().metricsInterval()).isEqualTo(Duration.ofSeconds(15));

@@ -130,6 +130,8 @@ class AgentExportTest {
             .containsEntry("k8s.cluster.name", "lab")
             .containsKey("host.name");
         assertThat(log.scope()).isEqualTo("io.gadgetexporter.exec");
+        // The receiver records a request once it has answered it, just after keeping its data.
+        receiver.awaitRequest(r -> r.signal() == OtlpReceiver.Signal.LOGS, Duration.ofSeconds(5));
         assertThat(
                 receiver.requests().stream()
                     .filter(r -> r.signal() == OtlpReceiver.Signal.LOGS)
