@@ -7,8 +7,10 @@
 #   bench/jmh/run.sh [REGEX] [extra JMH options]
 #
 #   REGEX   which benchmarks (default: all of io.gadgetexporter.bench). The kernel one,
-#           TraceOpenDrainBenchmark, needs root; DecodeBenchmark does not.
+#           TraceOpenDrainBenchmark, needs root; DecodeBenchmark and EventPathBenchmark (decode →
+#           enrich → metrics → OTLP log record, and the OTLP encoding) do not.
 #   e.g.    bench/jmh/run.sh DecodeBenchmark -prof gc
+#           bench/jmh/run.sh EventPathBenchmark -prof gc
 #
 # Environment: JAVA (default java), JMH_OPTS (default "-f 1 -wi 3 -w 1s -i 5 -r 1s"),
 #   BENCH_JAR (default bench/target/benchmarks.jar; build with `mvn -B -DskipTests package`).
@@ -27,9 +29,9 @@ if [[ ! -f $BENCH_JAR ]]; then
   echo "  cd $ROOT && mvn -B -DskipTests package" >&2
   exit 1
 fi
-if [[ $EUID -ne 0 && $REGEX != *Decode* ]]; then
+if [[ $EUID -ne 0 ]] && [[ io.gadgetexporter.bench.TraceOpenDrainBenchmark.drain =~ $REGEX ]]; then
   echo "bench/jmh/run.sh: not root: TraceOpenDrainBenchmark will fail to load its BPF program" >&2
-  echo "  (run as root, or only the kernel-free one: $0 DecodeBenchmark)" >&2
+  echo "  (run as root, or only the kernel-free ones: $0 'DecodeBenchmark|EventPathBenchmark')" >&2
 fi
 
 OUT=${OUT_DIR:-$ROOT/bench/out}

@@ -59,6 +59,69 @@ final class TraceOpenEvents {
     };
   }
 
+  /**
+   * {@code records} synthetic trace_open records laid out in a direct buffer exactly as a drain
+   * leaves them ({@code u32 length, u32 reserved}, payload, padding to 8 bytes): a 40-byte path
+   * (a different one per record), comm {@code ge-bench}, flags {@code O_RDONLY|O_CLOEXEC}, fd 3;
+   * every tenth fails with {@code -ENOENT}. Other numbers are {@code 1000 + i}.
+   *
+   * @param mntnsIds when not null, record {@code i}'s mount namespace id is {@code
+   *     mntnsIds[i % mntnsIds.length]} (so container lookups hit)
+   */
+  static ByteBuffer syntheticRecords(EventSchema schema, int records, long[] mntnsIds) {
+    int stride = RECORD_HEADER_BYTES + ((schema.size() + 7) & ~7);
+    ByteBuffer buffer =
+        ByteBuffer.allocateDirect(stride * records).order(java.nio.ByteOrder.nativeOrder());
+    int offset = 0;
+    for (int i = 0; i < records; i++) {
+      buffer.putInt(offset, schema.size());
+      buffer.putInt(offset + 4, 0);
+      int base = offset + RECORD_HEADER_BYTES;
+      for (EventField f : schema.fields()) {
+        int at = base + f.offset();
+        if (mntnsIds != null && f == schema.mntnsField()) {
+          putInt(buffer, at, f.size(), mntnsIds[i % mntnsIds.length]);
+          continue;
+        }
+        switch (f.format()) {
+          case TIMESTAMP -> putInt(buffer, at, f.size(), 12_345_678_901_234L + i * 1_000L);
+          case SYSCALL_RET -> putInt(buffer, at, f.size(), i % 10 == 0 ? -2 : 3);
+          case OPEN_FLAGS -> putInt(buffer, at, f.size(), 02000000); // O_CLOEXEC (O_RDONLY is 0)
+          case FILE_MODE -> putInt(buffer, at, f.size(), 0);
+          case STRING ->
+              putString(
+                  buffer,
+                  at,
+                  f.size(),
+                  f.name().equals("comm")
+                      ? "ge-bench"
+                      : String.format("/tmp/gadget-exporter-bench/file-%08d.txt", i));
+          case NUMBER, ERRNO, BOOL -> putInt(buffer, at, f.size(), 1000 + i);
+          case ARGS, BYTES -> {} // none in trace_open: zeros
+        }
+      }
+      offset += stride;
+    }
+    return buffer;
+  }
+
+  private static void putInt(ByteBuffer buffer, int at, int size, long v) {
+    switch (size) {
+      case 1 -> buffer.put(at, (byte) v);
+      case 2 -> buffer.putShort(at, (short) v);
+      case 4 -> buffer.putInt(at, (int) v);
+      case 8 -> buffer.putLong(at, v);
+      default -> {}
+    }
+  }
+
+  private static void putString(ByteBuffer buffer, int at, int size, String s) {
+    byte[] b = s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    int n = Math.min(b.length, size - 1);
+    buffer.put(at, b, 0, n);
+    buffer.put(at + n, (byte) 0);
+  }
+
   static int nextRecord(ByteBuffer buffer, int offset) {
     return offset + RECORD_HEADER_BYTES + ((buffer.getInt(offset) + 7) & ~7);
   }

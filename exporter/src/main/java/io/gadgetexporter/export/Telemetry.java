@@ -12,7 +12,9 @@ import io.opentelemetry.api.logs.Logger;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
+import io.opentelemetry.sdk.logs.LogRecordProcessor;
 import io.opentelemetry.sdk.logs.SdkLoggerProvider;
+import io.opentelemetry.sdk.logs.export.LogRecordExporter;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.SdkMeterProviderBuilder;
 import io.opentelemetry.sdk.metrics.export.PeriodicMetricReader;
@@ -25,6 +27,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -146,6 +149,22 @@ public final class Telemetry implements AutoCloseable {
     }
     SelfMetrics.register(meter, instances);
     JvmMetrics.register(meter);
+  }
+
+  /**
+   * The log processor the agent puts between its instances' loggers and the OTLP exporter (a
+   * bounded queue that never blocks the drain thread, batches sent from one thread, every
+   * record's fate counted in {@code stats}), over any exporter: for benchmarks and tests that
+   * measure the agent's log path without a collector.
+   */
+  public static LogRecordProcessor boundedLogProcessor(
+      LogRecordExporter exporter,
+      ExportStats stats,
+      int queueSize,
+      int batchSize,
+      Duration interval,
+      Duration exportTimeout) {
+    return new BoundedLogProcessor(exporter, stats, queueSize, batchSize, interval, exportTimeout);
   }
 
   public static long epochNanos() {

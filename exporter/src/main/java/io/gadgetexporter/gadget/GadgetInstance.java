@@ -412,11 +412,7 @@ public final class GadgetInstance implements AutoCloseable {
       if (view.bind(buffer, offset + RingBufferReader.RECORD_HEADER_BYTES, length)) {
         good++;
         if (enrich) {
-          view.container(
-              containers.resolve(
-                  view.idOrZero(schema.mntnsField()),
-                  view.idOrZero(schema.netnsField()),
-                  view.idOrZero(schema.cgroupField())));
+          view.enrich(containers);
         }
         try {
           sink.accept(this, view);
