@@ -63,9 +63,6 @@ public final class EventMetricsProducer implements MetricProducer {
     instances.add(metrics);
   }
 
-  public void unregister(EventMetrics metrics) {
-    instances.remove(metrics);
-  }
 
   /** Series per metric name across instances, overflow series included (self-metric). */
   public Map<String, Integer> seriesCounts() {

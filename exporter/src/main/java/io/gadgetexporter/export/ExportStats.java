@@ -31,9 +31,6 @@ public final class ExportStats {
     this.signal = signal;
   }
 
-  public String signal() {
-    return signal;
-  }
 
   /** Registers this signal's export metrics. */
   void register(Meter meter) {
@@ -106,15 +103,9 @@ public final class ExportStats {
     return exported.sum();
   }
 
-  public long failedTotal() {
-    return failed.sum();
-  }
 
   public long droppedQueueFullTotal() {
     return queueFull.sum();
   }
 
-  public long failedRequests() {
-    return requestsFailed.sum();
-  }
 }

@@ -216,13 +216,7 @@ public final class Telemetry implements AutoCloseable {
     return meter;
   }
 
-  public ExportStats logStats() {
-    return logStats;
-  }
 
-  public ExportStats metricStats() {
-    return metricStats;
-  }
 
   public Resource resource() {
     return resource;
