@@ -532,11 +532,14 @@ final class ConfigReader {
       problem(node, keyPath, "expected a list of rules (field, pattern, replacement), got " + describe(node));
       return rules;
     }
-    String section = keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT.path() + "[]" : ConfigKey.REDACT.path() + "[]";
-    ConfigKey fieldKey = keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT_FIELD : ConfigKey.REDACT_FIELD;
-    ConfigKey patternKey = keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT_PATTERN : ConfigKey.REDACT_PATTERN;
+    // The same rule shape at the top level and in an instance, each with its own keys.
+    boolean inInstance = keyPath.startsWith("gadgets[");
+    ConfigKey listKey = inInstance ? ConfigKey.INSTANCE_REDACT : ConfigKey.REDACT;
+    String section = listKey.path() + "[]";
+    ConfigKey fieldKey = inInstance ? ConfigKey.INSTANCE_REDACT_FIELD : ConfigKey.REDACT_FIELD;
+    ConfigKey patternKey = inInstance ? ConfigKey.INSTANCE_REDACT_PATTERN : ConfigKey.REDACT_PATTERN;
     ConfigKey replacementKey =
-        keyPath.startsWith("gadgets[") ? ConfigKey.INSTANCE_REDACT_REPLACEMENT : ConfigKey.REDACT_REPLACEMENT;
+        inInstance ? ConfigKey.INSTANCE_REDACT_REPLACEMENT : ConfigKey.REDACT_REPLACEMENT;
     for (int i = 0; i < list.getValue().size(); i++) {
       Node item = list.getValue().get(i);
       String itemPath = keyPath + "[" + i + "]";

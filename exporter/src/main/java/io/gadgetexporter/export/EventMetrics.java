@@ -76,7 +76,7 @@ public final class EventMetrics implements EventSink {
       List<EventField> labels = new ArrayList<>();
       List<String> labelNames = new ArrayList<>();
       for (ConfigName label : m.labels()) {
-        EventField f = field(schema, label, problems);
+        EventField f = schema.configuredField(label, problems);
         if (f != null) {
           labels.add(f);
           labelNames.add(AttributeNames.of(f, eventName));
@@ -84,7 +84,7 @@ public final class EventMetrics implements EventSink {
       }
       EventField value = null;
       if (m.value().isPresent()) {
-        value = field(schema, m.value().get(), problems);
+        value = schema.configuredField(m.value().get(), problems);
         if (value != null && !NUMERIC.contains(value.format())) {
           problems.add(
               m.value()
@@ -128,20 +128,6 @@ public final class EventMetrics implements EventSink {
       throw new ConfigException(problems);
     }
     return new EventMetrics(config.name(), tables);
-  }
-
-  private static EventField field(
-      EventSchema schema, ConfigName name, List<ConfigException.Problem> problems) {
-    EventField f = schema.fieldNamedOrMeaning(name.text()).orElse(null);
-    if (f == null) {
-      problems.add(
-          name.problem(
-              "'"
-                  + name.text()
-                  + "' is not a field of this gadget; its fields: "
-                  + String.join(", ", schema.fields().stream().map(EventField::name).toList())));
-    }
-    return f;
   }
 
   private static List<String> numericFields(EventSchema schema) {

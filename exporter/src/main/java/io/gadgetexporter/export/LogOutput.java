@@ -88,14 +88,14 @@ public final class LogOutput implements EventSink {
       schema.fields().stream().filter(f -> !f.hidden()).forEach(chosen::add);
     } else {
       for (ConfigName n : config.fields()) {
-        EventField f = field(schema, n, problems);
+        EventField f = schema.configuredField(n, problems);
         if (f != null) {
           chosen.add(f);
         }
       }
     }
     for (ConfigName n : config.exclude()) {
-      EventField f = field(schema, n, problems);
+      EventField f = schema.configuredField(n, problems);
       if (f != null) {
         chosen.remove(f);
       }
@@ -119,7 +119,7 @@ public final class LogOutput implements EventSink {
           problems.add(
               bodyConfig.problem(
                   "'{" + m.group(1) + "}' names no field of this gadget; its fields: "
-                      + String.join(", ", schema.fields().stream().map(EventField::name).toList())));
+                      + schema.fieldNames()));
         }
         body.add(f);
         at = m.end();
@@ -141,20 +141,6 @@ public final class LogOutput implements EventSink {
         fields,
         names,
         body);
-  }
-
-  private static EventField field(
-      EventSchema schema, ConfigName name, List<ConfigException.Problem> problems) {
-    EventField f = schema.fieldNamedOrMeaning(name.text()).orElse(null);
-    if (f == null) {
-      problems.add(
-          name.problem(
-              "'"
-                  + name.text()
-                  + "' is not a field of this gadget; its fields: "
-                  + String.join(", ", schema.fields().stream().map(EventField::name).toList())));
-    }
-    return f;
   }
 
   private static AttributeKey<?> keyFor(EventField f, String name) {

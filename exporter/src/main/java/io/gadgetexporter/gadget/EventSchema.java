@@ -175,6 +175,27 @@ public final class EventSchema {
   }
 
   /**
+   * The field a config entry names (by name or semantic name), or null with a problem recorded at
+   * the entry's place, listing the fields there are.
+   */
+  public EventField configuredField(
+      io.gadgetexporter.config.ConfigName name,
+      List<io.gadgetexporter.config.ConfigException.Problem> problems) {
+    EventField f = fieldNamedOrMeaning(name.text()).orElse(null);
+    if (f == null) {
+      problems.add(
+          name.problem(
+              "'" + name.text() + "' is not a field of this gadget; its fields: " + fieldNames()));
+    }
+    return f;
+  }
+
+  /** The field names, comma-separated: for messages. */
+  public String fieldNames() {
+    return String.join(", ", fields.stream().map(EventField::name).toList());
+  }
+
+  /**
    * The {@code gadget_mntns_id} field, by which events are tied to containers; null when the event
    * has none.
    */
