@@ -66,6 +66,28 @@ public final class ConfigLoader {
    * @param environment what {@code ${NAME}} reads; injectable so tests need not touch the real one
    */
   public static AgentConfig parse(String text, String sourceName, Map<String, String> environment) {
+    Optional<Node> document = compose(text, sourceName);
+    ConfigReader reader = new ConfigReader(sourceName, environment, ConfigLoader::defaultGadgets);
+    return reader.read(document);
+  }
+
+  /**
+   * Parses one gadget instance written with the keys of a {@code gadgets[]} entry (a Trace
+   * resource's spec, without its node selector), with the same checks as a config file.
+   *
+   * @param sourceName names the source in locations ({@code Trace/execs})
+   * @param keyPath where the mapping sits in that source, for messages ({@code spec})
+   * @param name the instance's name, given by the source rather than a {@code name} key
+   * @throws ConfigException with every problem found
+   */
+  public static InstanceConfig parseInstance(
+      String text, String sourceName, String keyPath, String name) {
+    Optional<Node> document = compose(text, sourceName);
+    return new ConfigReader(sourceName, Map.of(), List::of)
+        .readSingleInstance(document, keyPath, name);
+  }
+
+  private static Optional<Node> compose(String text, String sourceName) {
     Optional<Node> document;
     try {
       LoadSettings settings =
@@ -85,8 +107,7 @@ public final class ConfigLoader {
     } catch (YamlEngineException e) {
       throw ConfigException.at(ConfigLocation.wholeFile(sourceName), "", e.getMessage());
     }
-    ConfigReader reader = new ConfigReader(sourceName, environment, ConfigLoader::defaultGadgets);
-    return reader.read(document);
+    return document;
   }
 
   /**

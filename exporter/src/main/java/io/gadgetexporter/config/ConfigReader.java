@@ -105,6 +105,46 @@ final class ConfigReader {
     return new AgentConfig(file, http, containers, gadgets, otlp, resource, metrics, redact);
   }
 
+  /**
+   * Reads one instance mapping written with the keys of a {@code gadgets[]} entry, named from
+   * outside (a Trace resource's name) rather than by a {@code name} key.
+   *
+   * @param keyPath where the mapping sits in its source, for messages ({@code spec})
+   * @throws ConfigException with every problem found
+   */
+  InstanceConfig readSingleInstance(Optional<Node> document, String keyPath, String name) {
+    if (document.isEmpty()) {
+      problem(ConfigLocation.wholeFile(file), keyPath, "is empty; expected at least 'gadget'");
+      throwIfProblems();
+    }
+    Node node = document.get();
+    if (node instanceof MappingNode mapping) {
+      for (NodeTuple t : mapping.getValue()) {
+        if (t.getKeyNode() instanceof ScalarNode key && key.getValue().equals(ConfigKey.NAME.leaf())) {
+          problem(
+              key,
+              join(keyPath, ConfigKey.NAME.leaf()),
+              "is not set here: the instance is named '" + name + "' after its resource");
+        }
+      }
+    }
+    Optional<InstanceConfig> read = readInstance(node, keyPath);
+    throwIfProblems();
+    InstanceConfig ic = read.orElseThrow();
+    return new InstanceConfig(
+        name,
+        ic.gadget(),
+        ic.params(),
+        ic.selector(),
+        ic.ringBuffer(),
+        ic.logs(),
+        ic.metrics(),
+        ic.redact(),
+        ic.keyPath(),
+        ic.location(),
+        ic.gadgetLocation());
+  }
+
   private void throwIfProblems() {
     if (!problems.isEmpty()) {
       problems.sort(
