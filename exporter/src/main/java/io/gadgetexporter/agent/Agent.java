@@ -51,6 +51,7 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
 
   // Changed only under this object's lock; read lock-free through the snapshot.
   private final Map<String, Running> running = new LinkedHashMap<>();
+  private volatile List<Running> runningSnapshot = List.of();
   private volatile List<GadgetInstance> instanceSnapshot = List.of();
   private final Map<String, Supplier<String>> extraReadiness = new ConcurrentHashMap<>();
   private final BootClock clock = BootClock.system();
@@ -239,8 +240,11 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
   }
 
   /** The source that runs the instance of that name. */
-  public synchronized Optional<String> sourceOf(String name) {
-    return Optional.ofNullable(running.get(name)).map(Running::source);
+  public Optional<String> sourceOf(String name) {
+    return runningSnapshot.stream()
+        .filter(r -> r.instance().name().equals(name))
+        .map(Running::source)
+        .findFirst();
   }
 
   private List<String> sources() {
@@ -408,7 +412,8 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
       Change change = restarted(plan, p) ? Change.RESTARTED : Change.ADDED;
       outcomes.add(startInstance(plan.source(), p, change));
     }
-    instanceSnapshot = running.values().stream().map(Running::instance).toList();
+    runningSnapshot = List.copyOf(running.values());
+    instanceSnapshot = runningSnapshot.stream().map(Running::instance).toList();
     return outcomes;
   }
 
@@ -560,11 +565,8 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
     Map<String, Object> detail = new LinkedHashMap<>();
     boolean ready = !closed;
     boolean anyFromConfig = false;
-    Map<String, Running> snapshot;
-    synchronized (this) {
-      snapshot = new LinkedHashMap<>(running);
-    }
-    for (Running r : snapshot.values()) {
+    // A snapshot: an apply loading programs holds the lock, and probes must not wait for it.
+    for (Running r : runningSnapshot) {
       GadgetInstance i = r.instance();
       if (r.source().equals(CONFIG_SOURCE)) {
         anyFromConfig = true;
