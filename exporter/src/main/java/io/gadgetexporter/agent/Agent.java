@@ -22,6 +22,7 @@ import io.gadgetexporter.gadget.Tracefs;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.http.AgentHttpServer;
 import io.gadgetexporter.http.LiveEvents;
+import io.gadgetexporter.kubernetes.KubernetesMetadata;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -46,6 +47,7 @@ public final class Agent implements AutoCloseable {
   private AgentHttpServer http;
   private BpfStatsHolder bpfStats;
   private LiveEvents live;
+  private KubernetesMetadata kubernetes;
   private volatile boolean closed;
 
   private Agent() {}
@@ -129,6 +131,13 @@ public final class Agent implements AutoCloseable {
       } catch (RuntimeException e) {
         throw new AgentStartException("container discovery cannot start: " + e.getMessage(), e);
       }
+    }
+    // Pod metadata from the API server; never waits for it (readiness does, for a while).
+    try {
+      kubernetes =
+          KubernetesMetadata.start(config.kubernetes(), containers, telemetry.meter()).orElse(null);
+    } catch (RuntimeException e) {
+      throw new AgentStartException("kubernetes: cannot use the API: " + e.getMessage(), e);
     }
     http =
         AgentHttpServer.builder(config.http())
@@ -269,7 +278,10 @@ public final class Agent implements AutoCloseable {
     return live;
   }
 
-  /** Ready once every instance is attached and draining. */
+  /**
+   * Ready once every instance is attached and draining, and the node's pods are synced from the
+   * Kubernetes API (or its {@code sync_timeout} passed).
+   */
   public AgentHttpServer.Readiness readiness() {
     Map<String, Object> detail = new LinkedHashMap<>();
     boolean ready = !closed && !instances.isEmpty();
@@ -279,6 +291,11 @@ public final class Agent implements AutoCloseable {
       detail.put(
           i.name(),
           i.failure() != null ? "failed: " + i.failure() : i.state().name().toLowerCase());
+    }
+    if (kubernetes != null) {
+      KubernetesMetadata.Readiness k = kubernetes.readiness();
+      ready &= k.ready();
+      detail.put("kubernetes", k.detail());
     }
     return new AgentHttpServer.Readiness(ready, detail);
   }
@@ -300,6 +317,9 @@ public final class Agent implements AutoCloseable {
     }
     if (http != null) {
       http.close();
+    }
+    if (kubernetes != null) {
+      kubernetes.close();
     }
     if (discovery != null) {
       discovery.close();
