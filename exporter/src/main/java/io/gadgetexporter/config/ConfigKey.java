@@ -96,7 +96,7 @@ enum ConfigKey {
   KUBERNETES_KUBECONFIG(
       "kubernetes.kubeconfig",
       "path",
-      "none: in a cluster its service account, else $KUBECONFIG or ~/.kube/config"),
+      "none: $KUBECONFIG or ~/.kube/config if there is one, else the service account"),
   KUBERNETES_NODE_NAME("kubernetes.node_name", "string", "resource.node_name ($NODE_NAME)"),
   KUBERNETES_SYNC_TIMEOUT(
       "kubernetes.sync_timeout",

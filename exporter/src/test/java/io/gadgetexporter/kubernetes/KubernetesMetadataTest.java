@@ -4,9 +4,12 @@ import static io.gadgetexporter.kubernetes.testing.Pods.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.fabric8.kubernetes.api.model.Pod;
+import io.fabric8.kubernetes.api.model.PodListBuilder;
+import io.fabric8.kubernetes.api.model.WatchEvent;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
 import io.fabric8.kubernetes.api.model.batch.v1.JobBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.server.mock.KubernetesMockServer;
 import io.gadgetexporter.config.KubernetesConfig;
 import io.gadgetexporter.container.Container;
 import io.gadgetexporter.container.ContainerCollection;
@@ -343,5 +346,52 @@ class KubernetesMetadataTest {
       await("synced", () -> k.readiness().detail().startsWith("synced"));
       assertThat(metric("gadget.kubernetes.api.up", null, null)).isEqualTo(1);
     }
+  }
+
+  /**
+   * The exact request the informer makes, answered by the mock server's expectations mode (its
+   * CRUD mode does not evaluate field selectors): were the selector missing or different, nothing
+   * would answer and no container would be enriched.
+   */
+  @Test
+  void theInformerListsAndWatchesOnlyThisNodesPods() throws Exception {
+    KubernetesMockServer server = new KubernetesMockServer(false);
+    server.start(java.net.InetAddress.getLoopbackAddress(), 0);
+    closing.add(server::destroy);
+    Pod listed = pod("shop", "web-1").container("app", "c1", "nginx").build();
+    listed.getMetadata().setResourceVersion("1");
+    Pod watched = pod("shop", "web-2").container("app", "c2", "nginx").build();
+    watched.getMetadata().setResourceVersion("2");
+    server
+        .expect()
+        .get()
+        .withPath("/api/v1/pods?fieldSelector=spec.nodeName%3Dnode-a&resourceVersion=0")
+        .andReturn(
+            200,
+            new PodListBuilder().withNewMetadata().withResourceVersion("1").endMetadata().withItems(listed).build())
+        .once();
+    server
+        .expect()
+        .get()
+        .withPath(
+            "/api/v1/pods?allowWatchBookmarks=true&fieldSelector=spec.nodeName%3Dnode-a"
+                + "&resourceVersion=1&timeoutSeconds=600&watch=true")
+        .andUpgradeToWebSocket()
+        .open()
+        .waitFor(100)
+        .andEmit(new WatchEvent(watched, "ADDED"))
+        .done()
+        .always();
+    collection.add(runtimeContainer("c1", 11, Optional.empty()));
+    collection.add(runtimeContainer("c2", 12, Optional.empty()));
+    start(
+        MockApiServer.writeKubeconfig(tmp.resolve("kubeconfig"), server.getPort()),
+        Duration.ofSeconds(30),
+        List.of(),
+        List.of());
+
+    await("c1 from the list", () -> podOf("c1") != null);
+    await("c2 from the watch", () -> podOf("c2") != null);
+    assertThat(podOf("c2").name()).isEqualTo("web-2");
   }
 }
