@@ -176,7 +176,13 @@ public final class KubernetesMetadata implements AutoCloseable {
 
   private boolean onInformerError(boolean started, Throwable t) {
     errors.increment();
-    lastError = describe(t);
+    markUnreachable(describe(t));
+    return !ExceptionHandler.isDeserializationException(t);
+  }
+
+  /** Logged once until the API answers again. */
+  private void markUnreachable(String reason) {
+    lastError = reason;
     if (unreachableSince == null) {
       unreachableSince = Instant.now();
       logger.warning(
@@ -190,7 +196,6 @@ public final class KubernetesMetadata implements AutoCloseable {
                   : "containers get what the runtime's annotations say")
               + " (logged once until it answers)");
     }
-    return !ExceptionHandler.isDeserializationException(t);
   }
 
   private void onStarted(SharedIndexInformer<Pod> inf, Throwable t) {
@@ -271,7 +276,7 @@ public final class KubernetesMetadata implements AutoCloseable {
         if (notWatchingSince < 0) {
           notWatchingSince = now;
         } else if (now - notWatchingSince > WATCH_DOWN.toNanos() && unreachableSince == null) {
-          onInformerError(true, new IllegalStateException("the watch is down and reconnecting"));
+          markUnreachable("the watch is down and reconnecting");
         }
       }
       if (!synced && !timeoutLogged && now - startedAt >= config.syncTimeout().toNanos()) {

@@ -394,4 +394,39 @@ class KubernetesMetadataTest {
     await("c2 from the watch", () -> podOf("c2") != null);
     assertThat(podOf("c2").name()).isEqualTo("web-2");
   }
+
+  @Test
+  void anApiThatGoesAwayAfterTheSyncIsShownAndFollowedAgainWhenItComesBack() throws Exception {
+    int port = MockApiServer.freePort();
+    Path kubeconfig = MockApiServer.writeKubeconfig(tmp.resolve("kubeconfig"), port);
+    collection.add(runtimeContainer("c1", 11, Optional.empty()));
+    collection.add(runtimeContainer("c2", 12, Optional.empty()));
+    KubernetesMetadata k;
+    try (MockApiServer first = MockApiServer.start(port)) {
+      apply(first.client(), pod("shop", "web-1").container("app", "c1", "nginx").build());
+      k = start(kubeconfig, Duration.ofSeconds(30), List.of(), List.of());
+      await("synced", () -> k.apiUp() && podOf("c1") != null);
+    }
+
+    await("unreachable shown", () -> k.readiness().detail().startsWith("API unreachable since"));
+    assertThat(k.readiness().ready()).as("tracing goes on: still ready").isTrue();
+    assertThat(k.readiness().detail())
+        .endsWith(": pod metadata as last synced, new pods from runtime annotations only");
+    assertThat(k.apiUp()).isFalse();
+    assertThat(podOf("c1")).as("kept as last synced").isNotNull();
+
+    try (MockApiServer second = MockApiServer.start(port)) {
+      apply(second.client(), pod("shop", "web-2").container("app", "c2", "nginx").build());
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (podOf("c2") == null && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      assertThat(podOf("c2")).as("a pod created once the API came back").isNotNull();
+      // The watch resumed where it was (a real API server keeps its pods; this one forgot
+      // web-1 but sends no deletion without a relist): web-1 stays as last synced.
+      assertThat(podOf("c1")).isNotNull();
+      await("up again", k::apiUp);
+      assertThat(k.readiness().detail()).isEqualTo("synced (2 pods of node node-a)");
+    }
+  }
 }
