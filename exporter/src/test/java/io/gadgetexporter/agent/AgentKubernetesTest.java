@@ -203,6 +203,7 @@ class AgentKubernetesTest {
             .containsPattern(
                 "gadget_events_total\\{gadget_instance=\"web-exec\",gadget_name=\"trace_exec\","
                     + "k8s_deployment_name=\"web\",k8s_namespace_name=\"shop\"} [1-9]");
+        server.close(); // before the agent's client (see MockApiServer.close)
       }
     }
   }

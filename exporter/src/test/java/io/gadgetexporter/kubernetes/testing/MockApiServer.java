@@ -37,6 +37,7 @@ public final class MockApiServer implements AutoCloseable {
   private final KubernetesMockServer server;
   private final List<String> requests = new CopyOnWriteArrayList<>();
   private NamespacedKubernetesClient client;
+  private boolean closed;
 
   private MockApiServer() {
     KubernetesCrudDispatcher crud =
@@ -137,8 +138,17 @@ public final class MockApiServer implements AutoCloseable {
     return writeKubeconfig(file, port());
   }
 
+  /**
+   * Stops the server; idempotent. Close it before the agent's client: the mock server's watch
+   * handler blocks its event loop for seconds when a client ends a watch, and its shutdown then
+   * times out.
+   */
   @Override
   public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
     if (client != null) {
       client.close();
     }
