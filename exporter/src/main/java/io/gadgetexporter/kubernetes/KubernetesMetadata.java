@@ -371,6 +371,16 @@ public final class KubernetesMetadata implements AutoCloseable {
     }
   }
 
+  /** The client it uses, for other components that talk to the same API server. */
+  public KubernetesClient client() {
+    return client;
+  }
+
+  /** The node whose pods are watched. */
+  public String nodeName() {
+    return nodeName;
+  }
+
   /** Whether the API is up now: synced, and no error since the watch last answered. */
   public boolean apiUp() {
     return synced && unreachableSince == null;
