@@ -23,6 +23,7 @@ import io.gadgetexporter.gadget.Redaction;
 import io.gadgetexporter.gadget.Tracefs;
 import io.gadgetexporter.http.AgentHttpServer;
 import io.gadgetexporter.http.LiveEvents;
+import io.gadgetexporter.kubernetes.KubernetesMetadata;
 import io.opentelemetry.api.logs.Logger;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -64,6 +65,7 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
   private AgentHttpServer http;
   private BpfStatsHolder bpfStats;
   private LiveEvents live;
+  private KubernetesMetadata kubernetes;
   private volatile boolean closed;
 
   private Agent() {}
@@ -123,6 +125,13 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
         throw new AgentStartException("container discovery cannot start: " + e.getMessage(), e);
       }
     }
+    // Pod metadata from the API server; never waits for it (readiness does, for a while).
+    try {
+      kubernetes =
+          KubernetesMetadata.start(config.kubernetes(), containers, telemetry.meter()).orElse(null);
+    } catch (RuntimeException e) {
+      throw new AgentStartException("kubernetes: cannot use the API: " + e.getMessage(), e);
+    }
     http =
         AgentHttpServer.builder(config.http())
             .telemetry(telemetry)
@@ -152,7 +161,7 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
    * Applies a new configuration file: its instances as {@link #apply} does; a change of the
    * agent-wide redaction rules restarts every instance (of every source) under the new rules.
    * Sections that only a restart can change (HTTP server, containers, OTLP, resource, metric
-   * settings) keep their running values and are named in the returned report.
+   * settings, Kubernetes) keep their running values and are named in the returned report.
    *
    * @throws ConfigException when an instance is invalid against its gadget; nothing was changed
    */
@@ -166,6 +175,7 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
     addIfChanged(needRestart, "otlp", config.otlp(), next.otlp());
     addIfChanged(needRestart, "resource", config.resource(), next.resource());
     addIfChanged(needRestart, "metrics", config.metrics(), next.metrics());
+    addIfChanged(needRestart, "kubernetes", config.kubernetes(), next.kubernetes());
     boolean redactChanged = !SameDefinition.of(config.redact(), next.redact());
     AgentConfig previous = config;
     config =
@@ -177,7 +187,8 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
             previous.otlp(),
             previous.resource(),
             previous.metrics(),
-            next.redact());
+            next.redact(),
+            previous.kubernetes());
     List<Plan> plans = new ArrayList<>();
     try {
       plans.add(plan(CONFIG_SOURCE, next.gadgets(), redactChanged));
@@ -557,7 +568,8 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
   }
 
   /**
-   * Ready once every instance of the config file is attached and draining. Instances of other
+   * Ready once every instance of the config file is attached and draining, and the node's pods
+   * are synced from the Kubernetes API (or its {@code sync_timeout} passed). Instances of other
    * sources (Trace resources) are listed but never make the agent unready: a bad Trace is its
    * owner's problem, reported in its status, not a reason to take the node's agent out.
    */
@@ -575,6 +587,11 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
       detail.put(
           i.name(),
           i.failure() != null ? "failed: " + i.failure() : i.state().name().toLowerCase());
+    }
+    if (kubernetes != null) {
+      KubernetesMetadata.Readiness k = kubernetes.readiness();
+      ready &= k.ready();
+      detail.put("kubernetes", k.detail());
     }
     extraReadiness.forEach((key, status) -> detail.put(key, status.get()));
     return new AgentHttpServer.Readiness(ready && anyFromConfig, detail);
@@ -610,6 +627,9 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
     }
     if (http != null) {
       http.close();
+    }
+    if (kubernetes != null) {
+      kubernetes.close();
     }
     if (discovery != null) {
       discovery.close();

@@ -5,6 +5,7 @@ import io.gadgetexporter.gadget.EventField;
 import io.gadgetexporter.gadget.EventView;
 import io.gadgetexporter.gadget.GadgetInstance;
 import java.util.List;
+import java.util.Map;
 
 /**
  * One event as a JSON object: {@code instance}, {@code gadget}, the container ({@code
@@ -77,6 +78,27 @@ public final class EventJson {
       if (!p.containerName().isEmpty()) {
         out.append(',');
         stringMember(out, "k8s.container.name", p.containerName());
+      }
+      if (!p.nodeName().isEmpty()) {
+        out.append(',');
+        stringMember(out, "k8s.node.name", p.nodeName());
+      }
+      for (Container.Owner o : p.owners()) {
+        String attribute = o.attributeName();
+        if (attribute != null) {
+          out.append(',');
+          stringMember(out, attribute, o.name());
+        }
+      }
+      for (Map.Entry<String, String> l : p.exportedLabels().entrySet()) {
+        out.append(',');
+        member(out, "k8s.pod.label.", l.getKey());
+        string(out, l.getValue());
+      }
+      for (Map.Entry<String, String> a : p.exportedAnnotations().entrySet()) {
+        out.append(',');
+        member(out, "k8s.pod.annotation.", a.getKey());
+        string(out, a.getValue());
       }
     }
   }

@@ -13,6 +13,7 @@ import java.util.Optional;
  * @param gadgets at least one, names unique, in the order written
  * @param otlp where OTLP is pushed; {@link OtlpConfig#NONE} when nowhere
  * @param redact agent-wide rules, applied to every instance that has the field
+ * @param kubernetes the Kubernetes API: pod metadata, Trace resources
  */
 public record AgentConfig(
     String source,
@@ -22,7 +23,21 @@ public record AgentConfig(
     OtlpConfig otlp,
     ResourceConfig resource,
     MetricsConfig metrics,
-    List<RedactionRule> redact) {
+    List<RedactionRule> redact,
+    KubernetesConfig kubernetes) {
+
+  /** Without the Kubernetes API. */
+  public AgentConfig(
+      String source,
+      HttpConfig http,
+      ContainersConfig containers,
+      List<InstanceConfig> gadgets,
+      OtlpConfig otlp,
+      ResourceConfig resource,
+      MetricsConfig metrics,
+      List<RedactionRule> redact) {
+    this(source, http, containers, gadgets, otlp, resource, metrics, redact, KubernetesConfig.OFF);
+  }
 
   public AgentConfig {
     requireNonNull(source, "source");
@@ -33,6 +48,7 @@ public record AgentConfig(
     requireNonNull(resource, "resource");
     requireNonNull(metrics, "metrics");
     redact = List.copyOf(redact);
+    requireNonNull(kubernetes, "kubernetes");
   }
 
   public Optional<InstanceConfig> gadget(String instanceName) {

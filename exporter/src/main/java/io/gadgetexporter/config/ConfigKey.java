@@ -91,6 +91,27 @@ enum ConfigKey {
       "duration",
       Units.formatDuration(MetricsConfig.DEFAULT_DELETED_CONTAINER_TTL)),
   METRICS_BPF_STATS("metrics.bpf_stats", "boolean", "true"),
+  KUBERNETES("kubernetes", "mapping", "—"),
+  KUBERNETES_ENABLED("kubernetes.enabled", "auto, true or false", "auto"),
+  KUBERNETES_KUBECONFIG(
+      "kubernetes.kubeconfig",
+      "path",
+      "none: $KUBECONFIG or ~/.kube/config if there is one, else the service account"),
+  KUBERNETES_NODE_NAME("kubernetes.node_name", "string", "resource.node_name ($NODE_NAME)"),
+  KUBERNETES_SYNC_TIMEOUT(
+      "kubernetes.sync_timeout",
+      "duration",
+      Units.formatDuration(KubernetesConfig.DEFAULT_SYNC_TIMEOUT)),
+  KUBERNETES_POD_LABELS(
+      "kubernetes.pod_labels",
+      "list of strings",
+      String.join(", ", KubernetesConfig.DEFAULT_POD_LABELS)),
+  KUBERNETES_POD_ANNOTATIONS("kubernetes.pod_annotations", "list of strings", "none"),
+  KUBERNETES_TRACES("kubernetes.traces", "boolean", "true"),
+  KUBERNETES_TRACE_STATUS_INTERVAL(
+      "kubernetes.trace_status_interval",
+      "duration",
+      Units.formatDuration(KubernetesConfig.DEFAULT_TRACE_STATUS_INTERVAL)),
   REDACT("redact", "list", "none"),
   REDACT_FIELD("redact[].field", "string", "required"),
   REDACT_PATTERN("redact[].pattern", "regular expression", "required"),

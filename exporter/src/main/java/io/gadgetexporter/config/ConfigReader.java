@@ -90,6 +90,7 @@ final class ConfigReader {
     ResourceConfig resource = readResource(keys.get(ConfigKey.RESOURCE));
     MetricsConfig metrics = readMetricsSettings(keys.get(ConfigKey.METRICS));
     List<RedactionRule> redact = readRedact(keys.get(ConfigKey.REDACT), ConfigKey.REDACT.path());
+    KubernetesConfig kubernetes = readKubernetes(keys.get(ConfigKey.KUBERNETES), resource);
     if (!containers.enabled()) {
       for (InstanceConfig g : gadgets) {
         if (!g.selector().selectsEverything()) {
@@ -102,7 +103,8 @@ final class ConfigReader {
       }
     }
     throwIfProblems();
-    return new AgentConfig(file, http, containers, gadgets, otlp, resource, metrics, redact);
+    return new AgentConfig(
+        file, http, containers, gadgets, otlp, resource, metrics, redact, kubernetes);
   }
 
   /**
@@ -550,6 +552,96 @@ final class ConfigReader {
       return d;
     }
     return new MetricsConfig(maxSeries, containerLabels, ttl, bpfStats);
+  }
+
+  /**
+   * {@code kubernetes:}. Whether the API is used is settled here, so that a missing node name is a
+   * configuration error at start (and in {@code check}), not a surprise later.
+   */
+  private KubernetesConfig readKubernetes(Node node, ResourceConfig resource) {
+    String keyPath = ConfigKey.KUBERNETES.path();
+    int problemsBefore = problems.size();
+    Map<ConfigKey, Node> keys = node == null ? Map.of() : mapping(node, keyPath, keyPath);
+    KubernetesConfig d = KubernetesConfig.OFF;
+    KubernetesConfig.Mode mode =
+        value(keys, ConfigKey.KUBERNETES_ENABLED, keyPath, "auto, true or false", KubernetesConfig.Mode::parse, m -> Optional.empty())
+            .orElse(KubernetesConfig.Mode.AUTO);
+    Optional<Path> kubeconfig = readableFile(keys, ConfigKey.KUBERNETES_KUBECONFIG, keyPath);
+    Optional<String> nodeName =
+        nonBlank(keys, ConfigKey.KUBERNETES_NODE_NAME, keyPath).or(resource::nodeName);
+    Duration syncTimeout =
+        value(keys, ConfigKey.KUBERNETES_SYNC_TIMEOUT, keyPath, "a duration such as 30s", Units::parseDuration, KubernetesConfig::syncTimeoutProblem)
+            .orElse(d.syncTimeout());
+    List<String> podLabels =
+        keys.containsKey(ConfigKey.KUBERNETES_POD_LABELS)
+            ? keyPatterns(keys.get(ConfigKey.KUBERNETES_POD_LABELS), join(keyPath, ConfigKey.KUBERNETES_POD_LABELS.leaf()))
+            : d.podLabels();
+    List<String> podAnnotations =
+        keyPatterns(keys.get(ConfigKey.KUBERNETES_POD_ANNOTATIONS), join(keyPath, ConfigKey.KUBERNETES_POD_ANNOTATIONS.leaf()));
+    boolean traces = bool(keys, ConfigKey.KUBERNETES_TRACES, keyPath).orElse(d.traces());
+    Duration traceStatusInterval =
+        value(keys, ConfigKey.KUBERNETES_TRACE_STATUS_INTERVAL, keyPath, "a duration such as 30s", Units::parseDuration, KubernetesConfig::traceStatusIntervalProblem)
+            .orElse(d.traceStatusInterval());
+    if (problems.size() > problemsBefore) {
+      return d;
+    }
+    String serviceHost = environment.getOrDefault("KUBERNETES_SERVICE_HOST", "");
+    boolean enabled;
+    String why;
+    switch (mode) {
+      case FALSE -> {
+        enabled = false;
+        why = "kubernetes.enabled is false";
+      }
+      case TRUE -> {
+        enabled = true;
+        why = "kubernetes.enabled is true";
+      }
+      default -> {
+        if (kubeconfig.isPresent()) {
+          enabled = true;
+          why = "kubernetes.enabled is auto and kubernetes.kubeconfig is set";
+        } else if (serviceHost.isBlank()) {
+          enabled = false;
+          why = "kubernetes.enabled is auto and this is not a cluster (KUBERNETES_SERVICE_HOST is not set)";
+        } else if (!Files.isRegularFile(KubernetesConfig.SERVICE_ACCOUNT_TOKEN)) {
+          enabled = false;
+          why =
+              "kubernetes.enabled is auto and KUBERNETES_SERVICE_HOST is set, but no service-account"
+                  + " token is mounted at "
+                  + KubernetesConfig.SERVICE_ACCOUNT_TOKEN;
+        } else {
+          enabled = true;
+          why = "kubernetes.enabled is auto and this is a cluster (KUBERNETES_SERVICE_HOST is set, a service-account token is mounted)";
+        }
+      }
+    }
+    if (enabled && nodeName.isEmpty()) {
+      Node at = keys.getOrDefault(ConfigKey.KUBERNETES_ENABLED, node);
+      problem(
+          at == null ? ConfigLocation.wholeFile(file) : location(at),
+          join(keyPath, ConfigKey.KUBERNETES_NODE_NAME.leaf()),
+          "is not set, nor resource.node_name, nor $NODE_NAME: the agent watches only the pods of"
+              + " its node and needs its name ("
+              + why
+              + "). In a DaemonSet, set NODE_NAME from the downward API: env: [{name: NODE_NAME,"
+              + " valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}]");
+      return d;
+    }
+    return new KubernetesConfig(
+        mode, enabled, why, kubeconfig, nodeName, syncTimeout, podLabels, podAnnotations, traces,
+        traceStatusInterval);
+  }
+
+  /** Label or annotation keys, {@code *} for any run of characters. */
+  private List<String> keyPatterns(Node node, String keyPath) {
+    List<String> keys = new ArrayList<>();
+    for (Scalar s : stringList(node, keyPath)) {
+      if (check(s.location(), keyPath, KubernetesConfig.keyPatternProblem(s.text().strip()))) {
+        keys.add(s.text().strip());
+      }
+    }
+    return keys;
   }
 
   private List<String> containerLabels(Node node, String keyPath) {

@@ -22,9 +22,27 @@ import java.util.Optional;
 public record MetricsConfig(
     int maxSeries, List<String> containerLabels, Duration deletedContainerTtl, boolean bpfStats) {
 
-  /** The container attributes a metric label may carry, in their usual order. */
+  /** The container attributes on event metrics by default, in their usual order. */
   public static final List<String> CONTAINER_ATTRIBUTES =
       List.of("k8s.namespace.name", "k8s.pod.name", "k8s.container.name", "container.name");
+
+  /**
+   * Every container attribute a metric label may carry: the defaults, and the pod's workload as
+   * the Kubernetes API tells it (not by default: a pod's name already tells it, and each adds a
+   * label to every series).
+   */
+  public static final List<String> ALLOWED_CONTAINER_ATTRIBUTES =
+      List.of(
+          "k8s.namespace.name",
+          "k8s.pod.name",
+          "k8s.container.name",
+          "container.name",
+          "k8s.deployment.name",
+          "k8s.replicaset.name",
+          "k8s.statefulset.name",
+          "k8s.daemonset.name",
+          "k8s.job.name",
+          "k8s.cronjob.name");
 
   public static final int DEFAULT_MAX_SERIES = 2000;
   public static final Duration DEFAULT_DELETED_CONTAINER_TTL = Duration.ofMinutes(5);
@@ -47,13 +65,13 @@ public record MetricsConfig(
   }
 
   static Optional<String> containerLabelProblem(String label) {
-    return CONTAINER_ATTRIBUTES.contains(label)
+    return ALLOWED_CONTAINER_ATTRIBUTES.contains(label)
         ? Optional.empty()
         : Optional.of(
             "'"
                 + label
                 + "' is not a container attribute; expected some of: "
-                + String.join(", ", CONTAINER_ATTRIBUTES));
+                + String.join(", ", ALLOWED_CONTAINER_ATTRIBUTES));
   }
 
   static Optional<String> ttlProblem(Duration d) {

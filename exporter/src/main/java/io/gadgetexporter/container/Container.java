@@ -3,8 +3,11 @@ package io.gadgetexporter.container;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 
 /**
  * What an event is attributed to: a container, the pod around several containers (an event matched
@@ -18,7 +21,7 @@ import java.util.Optional;
  * @param pid the container's first process, as the host sees it
  * @param cgroupId the cgroup v2 id ({@code bpf_get_current_cgroup_id()}), 0 when unknown
  * @param image the image name, when the runtime or annotations say
- * @param pod the Kubernetes pod, when annotations (or later the API server) say
+ * @param pod the Kubernetes pod, when annotations or the API server say
  * @param sandbox the pod's sandbox ("pause") container, which runs nothing of the user's
  * @param source how the agent learned of it
  */
@@ -59,17 +62,101 @@ public record Container(
   }
 
   /**
+   * A pod's controller, one link of the chain from the pod up: {@code ReplicaSet web-7d9f4},
+   * then {@code Deployment web}.
+   *
+   * @param kind the owner's kind as the API names it ({@code ReplicaSet}, {@code StatefulSet},
+   *     {@code DaemonSet}, {@code Job}, {@code CronJob}, {@code Deployment}, or any other)
+   */
+  public record Owner(String kind, String name) {
+    public Owner {
+      requireNonNull(kind, "kind");
+      requireNonNull(name, "name");
+    }
+
+    /**
+     * The semantic-convention attribute that names this owner ({@code k8s.deployment.name}), or
+     * null for a kind the conventions do not name. Allocation-free.
+     */
+    public String attributeName() {
+      return switch (kind) {
+        case "Deployment" -> "k8s.deployment.name";
+        case "ReplicaSet" -> "k8s.replicaset.name";
+        case "StatefulSet" -> "k8s.statefulset.name";
+        case "DaemonSet" -> "k8s.daemonset.name";
+        case "Job" -> "k8s.job.name";
+        case "CronJob" -> "k8s.cronjob.name";
+        default -> null;
+      };
+    }
+  }
+
+  /**
+   * What is known of a container's pod: from the runtime's annotations (names and uid, and with
+   * CRI-O the labels), and, with the Kubernetes API on, from the pod itself.
+   *
    * @param containerName the Kubernetes container name (not the runtime's name)
-   * @param labels the pod's labels, where known
+   * @param labels the pod's labels, where known: all of them, for selectors
+   * @param owners the controller chain, nearest first ({@code ReplicaSet}, then {@code
+   *     Deployment}); empty when unknown or the pod has no controller
+   * @param exportedLabels the labels the config lets out as {@code k8s.pod.label.<key>}, sorted
+   * @param exportedAnnotations the annotations the config lets out as {@code
+   *     k8s.pod.annotation.<key>}, sorted
+   * @param nodeName the pod's node ({@code spec.nodeName}); empty when unknown
+   * @param fromApi the API server's pod was matched; false: the runtime's annotations only
    */
   public record Pod(
-      String namespace, String name, String uid, String containerName, Map<String, String> labels) {
+      String namespace,
+      String name,
+      String uid,
+      String containerName,
+      Map<String, String> labels,
+      List<Owner> owners,
+      Map<String, String> exportedLabels,
+      Map<String, String> exportedAnnotations,
+      String nodeName,
+      boolean fromApi) {
     public Pod {
       requireNonNull(namespace, "namespace");
       requireNonNull(name, "name");
       requireNonNull(uid, "uid");
       requireNonNull(containerName, "containerName");
       labels = Map.copyOf(labels);
+      owners = List.copyOf(owners);
+      exportedLabels = Collections.unmodifiableSortedMap(new TreeMap<>(exportedLabels));
+      exportedAnnotations = Collections.unmodifiableSortedMap(new TreeMap<>(exportedAnnotations));
+      requireNonNull(nodeName, "nodeName");
+    }
+
+    /** What the runtime's annotations tell: names, uid and labels, nothing of the API's. */
+    public Pod(
+        String namespace, String name, String uid, String containerName, Map<String, String> labels) {
+      this(namespace, name, uid, containerName, labels, List.of(), Map.of(), Map.of(), "", false);
+    }
+
+    /** The name of the owner of that kind in the chain ({@code Deployment}), if there is one. */
+    public Optional<String> owner(String kind) {
+      for (Owner o : owners) {
+        if (o.kind().equals(kind)) {
+          return Optional.of(o.name());
+        }
+      }
+      return Optional.empty();
+    }
+
+    /** The same pod seen from another of its containers (empty: the pod itself). */
+    public Pod withContainerName(String containerName) {
+      return new Pod(
+          namespace,
+          name,
+          uid,
+          containerName,
+          labels,
+          owners,
+          exportedLabels,
+          exportedAnnotations,
+          nodeName,
+          fromApi);
     }
   }
 
@@ -117,7 +204,7 @@ public record Container(
         "",
         Optional.empty(),
         Optional.empty(),
-        Optional.of(new Pod(pod.namespace(), pod.name(), pod.uid(), "", pod.labels())),
+        Optional.of(pod.withContainerName("")),
         false,
         Source.AGENT);
   }

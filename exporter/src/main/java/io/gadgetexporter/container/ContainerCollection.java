@@ -20,6 +20,11 @@ import java.util.logging.Logger;
  * allocation-free: an event is matched by mount namespace, then network namespace (the pod when
  * several of its containers share it), then cgroup id.
  *
+ * <p>The collection keeps what the runtime said of each container, and shows it through an {@link
+ * Enricher} (the Kubernetes API's pod metadata, when that is on): {@link #reenrich()} applies the
+ * enricher again when what it knows changes, replacing the records whose metadata changed and
+ * telling listeners of each with {@link Listener#changed}.
+ *
  * <p>A removed container stays resolvable for the grace period: its last events may still be in a
  * ring buffer when it exits. After that its mount namespace id is remembered (bounded) so a late
  * event is counted as {@link MissReason#EXPIRED} rather than {@link MissReason#UNKNOWN}.
@@ -47,10 +52,40 @@ public final class ContainerCollection {
     void added(Container container);
 
     void removed(Container container);
+
+    /**
+     * A running container's record was replaced with the same namespaces but other metadata (its
+     * pod's labels or owner arrived from the API server). By default, removed then added; a
+     * listener that can apply the change in one step should.
+     */
+    default void changed(Container before, Container after) {
+      removed(before);
+      added(after);
+    }
   }
 
-  /** A container, and since when it is gone (nanoTime), or -1 while it runs. */
-  private record Entry(Container container, long removedAt) {
+  /**
+   * Adds to a container what other sources know (the pod's labels and owners from the API
+   * server). Called under the collection's lock, so it must not block: it reads what it already
+   * has, and may ask for more in the background, then call {@link #reenrich()}.
+   */
+  @FunctionalInterface
+  public interface Enricher {
+    /** Nothing added: the runtime's record as it is. */
+    Enricher NONE = c -> c;
+
+    /**
+     * @param fromRuntime the record as discovery made it
+     * @return the record to show; {@code fromRuntime} itself when there is nothing to add
+     */
+    Container enrich(Container fromRuntime);
+  }
+
+  /**
+   * A container as the runtime said ({@code raw}), as shown ({@code container}: enriched), and
+   * since when it is gone (nanoTime), or -1 while it runs.
+   */
+  private record Entry(Container raw, Container container, long removedAt) {
     boolean live() {
       return removedAt < 0;
     }
@@ -73,6 +108,8 @@ public final class ContainerCollection {
   private LongIndex<Boolean> hostNamespaces = LongIndex.empty(); // guarded by this
   private final List<Listener> listeners = new CopyOnWriteArrayList<>();
   private final LongAdder[] misses = new LongAdder[MissReason.values().length];
+  private Enricher enricher = Enricher.NONE; // guarded by this
+  private boolean enricherFailed; // guarded by this
   private volatile Index index;
 
   /**
@@ -108,18 +145,64 @@ public final class ContainerCollection {
    */
   public synchronized boolean add(Container container) {
     Entry old = entries.get(container.id());
-    if (old != null && old.live() && sameNamespaces(old.container(), container)) {
+    if (old != null && old.live() && sameNamespaces(old.raw(), container)) {
       return false;
     }
-    entries.put(container.id(), new Entry(container, -1));
+    Container shown = enrich(container);
+    entries.put(container.id(), new Entry(container, shown, -1));
     rebuild();
     for (Listener l : listeners) {
       if (old != null && old.live()) {
         notify(l, old.container(), false);
       }
-      notify(l, container, true);
+      notify(l, shown, true);
     }
     return old == null || !old.live();
+  }
+
+  /**
+   * Sets what adds to the runtime's records, and applies it to the running containers at once.
+   */
+  public synchronized void setEnricher(Enricher enricher) {
+    this.enricher = java.util.Objects.requireNonNull(enricher, "enricher");
+    this.enricherFailed = false;
+    reenrich();
+  }
+
+  /**
+   * Applies the enricher again to every running container: a record whose result differs is
+   * replaced, the index rebuilt once, and listeners told with {@link Listener#changed}. Exited
+   * containers keep the metadata they had when they went, for their late events.
+   *
+   * @return how many records changed
+   */
+  public synchronized int reenrich() {
+    List<Container[]> changes = new ArrayList<>();
+    for (Map.Entry<String, Entry> me : entries.entrySet()) {
+      Entry e = me.getValue();
+      if (!e.live()) {
+        continue;
+      }
+      Container shown = enrich(e.raw());
+      if (!shown.equals(e.container())) {
+        me.setValue(new Entry(e.raw(), shown, -1));
+        changes.add(new Container[] {e.container(), shown});
+      }
+    }
+    if (changes.isEmpty()) {
+      return 0;
+    }
+    rebuild();
+    for (Listener l : listeners) {
+      for (Container[] c : changes) {
+        try {
+          l.changed(c[0], c[1]);
+        } catch (RuntimeException ex) {
+          logger.log(Level.WARNING, "container listener failed for " + c[1].id(), ex);
+        }
+      }
+    }
+    return changes.size();
   }
 
   /**
@@ -131,7 +214,7 @@ public final class ContainerCollection {
     if (e == null || !e.live()) {
       return Optional.empty();
     }
-    entries.put(id, new Entry(e.container(), nanoTime.getAsLong()));
+    entries.put(id, new Entry(e.raw(), e.container(), nanoTime.getAsLong()));
     rebuild();
     for (Listener l : listeners) {
       notify(l, e.container(), false);
@@ -294,6 +377,27 @@ public final class ContainerCollection {
     expiredMntns.keySet().forEach(id -> expired.putIfAbsent(id, Boolean.TRUE));
     index =
         new Index(byMntns.build(), netns.build(), byCgroup.build(), hostNamespaces, expired.build());
+  }
+
+  /** The enricher's record; the runtime's when the enricher fails (logged once). */
+  private Container enrich(Container raw) {
+    try {
+      Container shown = enricher.enrich(raw);
+      if (shown == null
+          || !shown.id().equals(raw.id())
+          || !sameNamespaces(shown, raw)
+          || shown.kind() != raw.kind()) {
+        throw new IllegalStateException(
+            "the enricher changed the container's identity or namespaces: " + raw.id());
+      }
+      return shown;
+    } catch (RuntimeException e) {
+      if (!enricherFailed) {
+        enricherFailed = true;
+        logger.log(Level.WARNING, "container enrichment failed; records shown as found", e);
+      }
+      return raw;
+    }
   }
 
   private static boolean sameNamespaces(Container a, Container b) {

@@ -27,6 +27,12 @@ public final class AttributeNames {
   public static final AttributeKey<String> K8S_POD_UID = AttributeKey.stringKey("k8s.pod.uid");
   public static final AttributeKey<String> K8S_CONTAINER =
       AttributeKey.stringKey("k8s.container.name");
+  public static final AttributeKey<String> K8S_NODE = AttributeKey.stringKey("k8s.node.name");
+  /** {@code k8s.pod.label.<key>}: a pod label the config lets out. */
+  public static final String K8S_POD_LABEL_PREFIX = "k8s.pod.label.";
+  /** {@code k8s.pod.annotation.<key>}: a pod annotation the config lets out. */
+  public static final String K8S_POD_ANNOTATION_PREFIX = "k8s.pod.annotation.";
+
   /** Semantic conventions have no "host process" marker; this says the event is not a container's. */
   public static final AttributeKey<Boolean> HOST = AttributeKey.booleanKey("gadget.host");
 
@@ -62,13 +68,24 @@ public final class AttributeNames {
               if (!p.containerName().isEmpty()) {
                 b.put(K8S_CONTAINER, p.containerName());
               }
+              if (!p.nodeName().isEmpty()) {
+                b.put(K8S_NODE, p.nodeName());
+              }
+              for (Container.Owner o : p.owners()) {
+                if (o.attributeName() != null) {
+                  b.put(o.attributeName(), o.name());
+                }
+              }
+              p.exportedLabels().forEach((k, v) -> b.put(K8S_POD_LABEL_PREFIX + k, v));
+              p.exportedAnnotations().forEach((k, v) -> b.put(K8S_POD_ANNOTATION_PREFIX + k, v));
             });
     return b.build();
   }
 
   /**
    * One container attribute's value for metric labels ({@code k8s.namespace.name}, {@code
-   * k8s.pod.name}, {@code k8s.container.name}, {@code container.name}); empty when it has none.
+   * k8s.pod.name}, {@code k8s.container.name}, {@code container.name}, or a workload's name such
+   * as {@code k8s.deployment.name}); empty when it has none.
    */
   public static String containerLabel(Container c, String attribute) {
     if (c == null || c.isHost()) {
@@ -79,7 +96,17 @@ public final class AttributeNames {
       case "k8s.pod.name" -> c.pod().map(Container.Pod::name).orElse("");
       case "k8s.container.name" -> c.pod().map(Container.Pod::containerName).orElse("");
       case "container.name" -> c.name();
+      case "k8s.deployment.name" -> owner(c, "Deployment");
+      case "k8s.replicaset.name" -> owner(c, "ReplicaSet");
+      case "k8s.statefulset.name" -> owner(c, "StatefulSet");
+      case "k8s.daemonset.name" -> owner(c, "DaemonSet");
+      case "k8s.job.name" -> owner(c, "Job");
+      case "k8s.cronjob.name" -> owner(c, "CronJob");
       default -> throw new IllegalArgumentException("not a container attribute: " + attribute);
     };
+  }
+
+  private static String owner(Container c, String kind) {
+    return c.pod().flatMap(p -> p.owner(kind)).orElse("");
   }
 }

@@ -100,6 +100,24 @@ final class SelectorFilter implements ContainerCollection.Listener {
     }
   }
 
+  /**
+   * The container's metadata changed (its pod's labels arrived from the API server): listed or
+   * unlisted in one step, so a selected container's events are never dropped in between.
+   */
+  @Override
+  public synchronized void changed(Container before, Container after) {
+    if (before.mntnsId() != after.mntnsId()) {
+      removed(before);
+      added(after);
+      return;
+    }
+    if (selector.listInFilter(after)) {
+      put(after.mntnsId());
+    } else if (listed.remove(after.mntnsId())) {
+      map.delete(key(after.mntnsId()));
+    }
+  }
+
   private void apply(List<Container> running) {
     Set<Long> wanted = new HashSet<>();
     for (Container c : running) {

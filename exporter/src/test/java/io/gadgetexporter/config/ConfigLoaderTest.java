@@ -357,7 +357,7 @@ class ConfigLoaderTest {
             "config.yaml:1:10: gadgets: expected a list of gadget instances, got 'trace_exec'");
     assertThat(errors("- gadgets\n"))
         .containsExactly("config.yaml:1:1: expected a mapping with keys http, containers, otlp, resource,"
-                + " metrics, redact, gadgets, got a list");
+                + " metrics, kubernetes, redact, gadgets, got a list");
   }
 
   @Test

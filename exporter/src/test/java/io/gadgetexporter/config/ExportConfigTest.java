@@ -174,7 +174,8 @@ class ExportConfigTest {
         .containsExactly(
             "config.yaml:2:22: metrics.container_labels: 'k8s.pod.uid' is not a container attribute;"
                 + " expected some of: k8s.namespace.name, k8s.pod.name, k8s.container.name,"
-                + " container.name",
+                + " container.name, k8s.deployment.name, k8s.replicaset.name,"
+                + " k8s.statefulset.name, k8s.daemonset.name, k8s.job.name, k8s.cronjob.name",
             "config.yaml:3:15: metrics.max_series: must be from 2 to 1000000");
   }
 

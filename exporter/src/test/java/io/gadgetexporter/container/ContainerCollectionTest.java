@@ -6,6 +6,7 @@ import io.gadgetexporter.container.ContainerCollection.MissReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
@@ -135,5 +136,82 @@ class ContainerCollectionTest {
     }
     assertThat(collection.size()).isEqualTo(5000);
     assertThat(Set.copyOf(collection.containers())).hasSize(5000);
+  }
+
+  @Test
+  void anEnricherShapesWhatIsShownAndReenrichReplacesOnlyWhatChanged() {
+    Map<String, String> labels = new java.util.HashMap<>();
+    collection.setEnricher(
+        c ->
+            labels.isEmpty()
+                ? c
+                : new Container(
+                    c.kind(), c.id(), c.name(), c.runtime(), c.pid(), c.mntnsId(), c.netnsId(),
+                    c.cgroupId(), c.cgroupPath(), c.image(), c.startedAt(),
+                    Optional.of(new Container.Pod("shop", "web", "uid-" + c.id(), "app", labels)),
+                    c.sandbox(), c.source()));
+    Container a = Containers.plain("a", 11, 0, 0);
+    Container b = Containers.plain("b", 12, 0, 0);
+    collection.add(a);
+    collection.add(b);
+    List<String> heard = new ArrayList<>();
+    collection.subscribe(
+        new ContainerCollection.Listener() {
+          @Override
+          public void added(Container c) {
+            heard.add("+" + c.id());
+          }
+
+          @Override
+          public void removed(Container c) {
+            heard.add("-" + c.id());
+          }
+
+          @Override
+          public void changed(Container before, Container after) {
+            heard.add(
+                "~" + after.id() + " " + after.pod().map(p -> p.labels().toString()).orElse("-"));
+          }
+        });
+    assertThat(collection.resolve(11, 0, 0)).isSameAs(a);
+
+    assertThat(collection.reenrich()).isZero(); // nothing new: no record replaced
+    assertThat(collection.resolve(11, 0, 0)).isSameAs(a);
+
+    labels.put("team", "x");
+    assertThat(collection.reenrich()).isEqualTo(2);
+    Container shown = collection.resolve(11, 0, 0);
+    assertThat(shown.pod()).map(p -> p.labels().get("team")).contains("x");
+    assertThat(collection.get("a")).containsSame(shown);
+    assertThat(collection.containers()).contains(shown);
+    assertThat(collection.reenrich()).isZero();
+    assertThat(collection.resolve(11, 0, 0)).as("unchanged: the same record").isSameAs(shown);
+    assertThat(heard).containsExactly("~a {team=x}", "~b {team=x}");
+
+    // An exited container keeps what it had when it went, for its late events.
+    collection.remove("a");
+    labels.clear();
+    collection.reenrich();
+    assertThat(collection.resolve(11, 0, 0)).isSameAs(shown);
+    assertThat(collection.resolve(12, 0, 0)).as("b is back to what the runtime said").isSameAs(b);
+  }
+
+  @Test
+  void aFailingEnricherShowsWhatTheRuntimeSaid() {
+    collection.setEnricher(
+        c -> {
+          throw new IllegalStateException("boom");
+        });
+    Container a = Containers.plain("a", 11, 0, 0);
+    collection.add(a);
+    assertThat(collection.resolve(11, 0, 0)).isSameAs(a);
+  }
+
+  @Test
+  void anEnricherCannotChangeAContainersNamespaces() {
+    collection.setEnricher(c -> Containers.plain(c.id(), c.mntnsId() + 1, 0, 0));
+    Container a = Containers.plain("a", 11, 0, 0);
+    collection.add(a);
+    assertThat(collection.resolve(11, 0, 0)).isSameAs(a);
   }
 }
