@@ -21,6 +21,8 @@ public interface InstanceLifecycle {
     ADDED,
     /** Its definition changed: the old one was stopped and the new one started. */
     RESTARTED,
+    /** Only its selector changed: rewritten in the running program's filter map. */
+    UPDATED,
     REMOVED,
     UNCHANGED
   }

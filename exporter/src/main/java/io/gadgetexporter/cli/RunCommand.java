@@ -2,6 +2,7 @@ package io.gadgetexporter.cli;
 
 import io.gadgetexporter.agent.Agent;
 import io.gadgetexporter.agent.AgentStartException;
+import io.gadgetexporter.agent.ConfigReloader;
 import io.gadgetexporter.columns.ColumnsSink;
 import io.gadgetexporter.columns.JsonSink;
 import io.gadgetexporter.config.AgentConfig;
@@ -19,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.logging.Logger;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /** {@code gadget-exporter run}: runs the agent until SIGINT or SIGTERM. */
 @Command(
@@ -68,6 +70,7 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("gadget-exporter: cannot start: " + e.getMessage());
       return Main.EXIT_HOST;
     }
+    ConfigReloader reloader = reloadOnChange(agent);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -75,6 +78,9 @@ final class RunCommand implements Callable<Integer> {
                 () -> {
                   // Not through java.util.logging: its own shutdown hook may have closed it.
                   System.err.println("gadget-exporter: stopping: detaching every gadget");
+                  if (reloader != null) {
+                    reloader.close();
+                  }
                   agent.close();
                   System.err.println("gadget-exporter: stopped");
                   stopped.countDown();
@@ -96,6 +102,42 @@ final class RunCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * Applies the config file again when it changes, and on SIGHUP. The JVM's own SIGHUP handler
+   * would stop the agent; with the embedded default there is nothing to reload, and SIGHUP says so.
+   *
+   * @return null when running the embedded default
+   */
+  private ConfigReloader reloadOnChange(Agent agent) {
+    ConfigReloader reloader = null;
+    if (config != null) {
+      reloader =
+          new ConfigReloader(config, agent, ConfigLoader::load).registerMetrics(agent.meter());
+      agent.readinessDetail("config", reloader::status);
+      try {
+        reloader.watch();
+      } catch (IOException e) {
+        logger.warning(
+            "cannot watch "
+                + config
+                + " for changes ("
+                + e.getMessage()
+                + "); send SIGHUP to reload it");
+      }
+    }
+    ConfigReloader onSignal = reloader;
+    Signal.handle(
+        new Signal("HUP"),
+        signal -> {
+          if (onSignal == null) {
+            logger.info("SIGHUP: running the embedded default configuration; nothing to reload");
+          } else {
+            onSignal.reloadLater(ConfigReloader.Trigger.SIGHUP);
+          }
+        });
+    return reloader;
   }
 
   /**

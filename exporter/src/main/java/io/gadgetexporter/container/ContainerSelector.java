@@ -57,6 +57,11 @@ public final class ContainerSelector {
     this.labels = config.labels();
   }
 
+  /** The selector as configured. */
+  public SelectorConfig config() {
+    return config;
+  }
+
   public boolean includesHost() {
     return config.includesHost();
   }

@@ -63,6 +63,11 @@ public final class EventMetricsProducer implements MetricProducer {
     instances.add(metrics);
   }
 
+  /** Forgets a stopped instance's metrics: its series leave the next collection. */
+  public void unregister(EventMetrics metrics) {
+    instances.remove(metrics);
+  }
+
 
   /** Series per metric name across instances, overflow series included (self-metric). */
   public Map<String, Integer> seriesCounts() {

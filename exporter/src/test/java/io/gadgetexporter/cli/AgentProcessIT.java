@@ -70,6 +70,46 @@ class AgentProcessIT {
   }
 
   @Test
+  void sighupReloadsTheConfigFileInsteadOfStoppingTheAgent() throws Exception {
+    Path config = dir.resolve("agent.yaml");
+    String opens = "http:\n  listen: 127.0.0.1:0\ngadgets:\n  - name: opens\n    gadget: trace_open\n";
+    Files.writeString(config, opens);
+    try (AgentProcess agent =
+        AgentProcess.start(AgentProcess.javaCommand("run", "--config", config.toString()))) {
+      int port = agent.awaitReady(START);
+      // The JVM's own SIGHUP handler would run the shutdown hooks: the agent must stay.
+      hangUp(agent);
+      awaitStderr(agent, "SIGHUP: " + config + " has not changed");
+      assertThat(agent.process.isAlive()).isTrue();
+      assertThat(agent.get(port, "/metrics"))
+          .contains("gadget_config_reloads_total{result=\"unchanged\",trigger=\"sighup\"} 1");
+
+      Files.writeString(config, opens + "  - name: execs\n    gadget: trace_exec\n");
+      hangUp(agent);
+      awaitStderr(agent, "reloaded (");
+      String gadgets = "";
+      for (int tries = 0; tries < 100 && !gadgets.contains("\"execs\""); tries++) {
+        Thread.sleep(100);
+        gadgets = agent.get(port, "/api/v1/gadgets");
+      }
+      assertThat(gadgets).contains("\"execs\"").contains("\"opens\"");
+      assertThat(agent.get(port, "/readyz")).startsWith("200").contains("1 added, 1 unchanged");
+    }
+  }
+
+  private static void hangUp(AgentProcess agent) throws Exception {
+    Process kill = new ProcessBuilder("kill", "-HUP", Long.toString(agent.process.pid())).start();
+    assertThat(kill.waitFor()).isZero();
+  }
+
+  private static void awaitStderr(AgentProcess agent, String text) throws Exception {
+    for (int tries = 0; tries < 200 && !agent.stderr().contains(text); tries++) {
+      Thread.sleep(50);
+    }
+    assertThat(agent.stderr()).contains(text);
+  }
+
+  @Test
   void unknownKeyStopsTheStartNamingFileLineColumnAndKey() throws Exception {
     Path config = dir.resolve("bad.yaml");
     Files.writeString(
