@@ -30,11 +30,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import tools.jackson.databind.json.JsonMapper;
@@ -84,6 +82,11 @@ public final class TraceController implements AutoCloseable {
   private SharedIndexInformer<Node> nodeInformer;
   private SharedIndexInformer<Trace> traceInformer;
   private volatile boolean closed;
+
+  /** The thread while it writes a status, so that {@link #close} can interrupt the write alone. */
+  private final Object writeLock = new Object();
+
+  private Thread writer;
 
   // Confined to the executor's thread.
   /** This node's labels; null until the node has been read. */
@@ -273,14 +276,26 @@ public final class TraceController implements AutoCloseable {
       traceInformer.stop();
       nodeInformer.stop();
     }
+    // Queued work sees closed and does nothing. A status write waiting for an API server that is
+    // gone is interrupted; nothing else is (an instance being loaded or closed must finish).
+    executor.shutdown();
+    synchronized (writeLock) {
+      if (writer != null) {
+        writer.interrupt();
+      }
+    }
     try {
-      executor.submit(this::stopAll).get(30, TimeUnit.SECONDS);
+      if (!executor.awaitTermination(30, TimeUnit.SECONDS)) {
+        logger.warning(
+            "the Trace controller's thread did not stop in 30s: its instances are left to the"
+                + " agent to stop");
+        return;
+      }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-    } catch (ExecutionException | TimeoutException e) {
-      logger.log(Level.WARNING, "stopping the Traces' instances failed", e);
+      return;
     }
-    executor.shutdownNow();
+    stopAll(); // here: the executor's thread is done, so this thread may touch its state
   }
 
   // ---- the work, on the executor's thread ------------------------------------------------------
@@ -570,6 +585,12 @@ public final class TraceController implements AutoCloseable {
     Map<String, Object> nodes = new HashMap<>();
     nodes.put(nodeName, entry);
     String patch = JSON.writeValueAsString(Map.of("status", Map.of("nodes", nodes)));
+    synchronized (writeLock) {
+      if (closed) {
+        return false;
+      }
+      writer = Thread.currentThread();
+    }
     try {
       client
           .resources(Trace.class)
@@ -578,6 +599,9 @@ public final class TraceController implements AutoCloseable {
           .patch(PatchContext.of(PatchType.JSON_MERGE), patch);
       return true;
     } catch (KubernetesClientException e) {
+      if (closed) {
+        return false;
+      }
       if (e.getCode() == 404) {
         return true; // deleted meanwhile: nothing to report on
       }
@@ -591,6 +615,11 @@ public final class TraceController implements AutoCloseable {
               + "s): "
               + e.getMessage());
       return false;
+    } finally {
+      synchronized (writeLock) {
+        writer = null;
+        Thread.interrupted(); // an interrupt from close() was for the write alone
+      }
     }
   }
 
@@ -681,17 +710,23 @@ public final class TraceController implements AutoCloseable {
   private ExceptionHandler retryAlways(String what) {
     return (started, t) -> {
       if (!closed) {
-        logger.warning(
-            "watching "
-                + what
-                + " failed, retrying: "
-                + t
-                + (ExceptionHandler.isDeserializationException(t)
-                    ? " (an object does not match the Trace model: is the CRD of another version?)"
-                    : ""));
+        logger.warning("watching " + what + " failed, retrying: " + t + hint(t));
       }
       return !closed;
     };
+  }
+
+  private static String hint(Throwable t) {
+    if (ExceptionHandler.isDeserializationException(t)) {
+      return " (an object does not match the model: a CRD of another version?)";
+    }
+    if (t instanceof KubernetesClientException e && e.getCode() == 404) {
+      return " (is the Trace CRD installed? charts/gadget-exporter/crds/)";
+    }
+    if (t instanceof KubernetesClientException e && e.getCode() == 403) {
+      return " (the agent's ServiceAccount lacks a permission: see docs/traces.md, RBAC)";
+    }
+    return "";
   }
 
   private void logStop(SharedIndexInformer<?> informer, String what) {

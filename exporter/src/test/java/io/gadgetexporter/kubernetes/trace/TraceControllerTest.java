@@ -290,6 +290,29 @@ class TraceControllerTest {
   }
 
   @Test
+  void theApiServerGoingAwayStopsNoTrace() throws Exception {
+    startController(Duration.ofMillis(300));
+    create("exec", "  gadget: trace_exec\n");
+    await("status Running", () -> state("exec", "Running"));
+    GadgetInstance instance = lifecycle.instance("trace/exec").orElseThrow();
+
+    server.shutdown();
+    new ProcessBuilder("true").start().waitFor(); // counters move: status writes now fail
+    Thread.sleep(TraceController.MAX_CHECK_PERIOD.toMillis() + 1000);
+
+    assertThat(lifecycle.instance("trace/exec")).containsSame(instance);
+    assertThat(instance.state()).isEqualTo(GadgetInstance.State.RUNNING);
+    assertThat(controller.states()).containsExactly(Map.entry("exec", "running"));
+    assertThat(lifecycle.calls()).containsExactly("trace/exec [trace/exec]");
+
+    // Closing does not wait for the API server: a status write in progress is abandoned.
+    long start = System.nanoTime();
+    controller.close();
+    assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+    assertThat(instance.state()).isEqualTo(GadgetInstance.State.STOPPED);
+  }
+
+  @Test
   void aTraceWithoutNodeSelectorRunsBeforeTheNodeIsKnown() throws Exception {
     client.nodes().withName(NODE).delete();
     startController(Duration.ofMillis(300));
