@@ -23,7 +23,10 @@ import io.gadgetexporter.gadget.Redaction;
 import io.gadgetexporter.gadget.Tracefs;
 import io.gadgetexporter.http.AgentHttpServer;
 import io.gadgetexporter.http.LiveEvents;
+import io.fabric8.kubernetes.client.KubernetesClient;
+import io.gadgetexporter.kubernetes.KubernetesClients;
 import io.gadgetexporter.kubernetes.KubernetesMetadata;
+import io.gadgetexporter.kubernetes.trace.TraceController;
 import io.opentelemetry.api.logs.Logger;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -66,6 +69,8 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
   private BpfStatsHolder bpfStats;
   private LiveEvents live;
   private KubernetesMetadata kubernetes;
+  private volatile TraceController traces;
+  private KubernetesClient traceClient; // only when the pod metadata has no client to share
   private volatile boolean closed;
 
   private Agent() {}
@@ -145,6 +150,35 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
         throw new AgentStartException(o.failure().get(), null);
       }
     }
+    if (config.kubernetes().enabled() && config.kubernetes().traces()) {
+      // After the config file's instances: a Trace can never take a name or a metric from them.
+      // Its applies wait for this start to finish (they take the agent's lock). Without container
+      // discovery there is no pod metadata, but Traces still run (host-wide): a client of their own.
+      KubernetesClient client;
+      if (kubernetes != null) {
+        client = kubernetes.client();
+      } else {
+        client = KubernetesClients.create(config.kubernetes());
+        traceClient = client;
+      }
+      traces =
+          new TraceController(
+              client,
+              config.kubernetes().nodeName().orElseThrow(),
+              this,
+              config.kubernetes().traceStatusInterval());
+      traces.registerMetrics(telemetry.meter());
+      traces.start();
+      readinessDetail("traces", () -> traceSummary(traces));
+    }
+  }
+
+  private static String traceSummary(TraceController traces) {
+    if (!traces.synced()) {
+      return "waiting for the first list of Trace resources";
+    }
+    Map<String, String> states = traces.states();
+    return states.isEmpty() ? "none selects this node" : states.toString();
   }
 
   // ---- dynamic instances --------------------------------------------------------------------
@@ -617,7 +651,17 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
 
   /** Detaches and unloads every gadget, then stops serving. Idempotent. */
   @Override
-  public synchronized void close() {
+  public void close() {
+    // First, and without the agent's lock: the controller stops its instances through apply(),
+    // which takes that lock, and waits for its thread, which may be waiting for it.
+    TraceController t = traces;
+    if (t != null) {
+      t.close();
+    }
+    closeTheRest();
+  }
+
+  private synchronized void closeTheRest() {
     if (closed) {
       return;
     }
@@ -630,6 +674,9 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
     }
     if (kubernetes != null) {
       kubernetes.close();
+    }
+    if (traceClient != null) {
+      traceClient.close();
     }
     if (discovery != null) {
       discovery.close();

@@ -3,9 +3,11 @@ package io.gadgetexporter.agent;
 import static io.gadgetexporter.kubernetes.testing.Pods.pod;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.fabric8.kubernetes.api.model.NodeBuilder;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.api.model.apps.ReplicaSetBuilder;
 import io.fabric8.kubernetes.client.KubernetesClient;
+import io.fabric8.kubernetes.client.utils.Serialization;
 import io.gadgetexporter.columns.EventJson;
 import io.gadgetexporter.config.AgentConfig;
 import io.gadgetexporter.config.ConfigLoader;
@@ -16,6 +18,8 @@ import io.gadgetexporter.gadget.GadgetCatalog;
 import io.gadgetexporter.gadget.GadgetInstance;
 import io.gadgetexporter.kubernetes.testing.MockApiServer;
 import io.gadgetexporter.kubernetes.testing.Pods;
+import io.gadgetexporter.kubernetes.trace.Trace;
+import io.gadgetexporter.kubernetes.trace.TraceNodeStatus;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -102,6 +106,72 @@ class AgentKubernetesTest {
         + kubeconfig
         + "\n  node_name: node-a\n"
         + more;
+  }
+
+  /**
+   * The agent's own wiring: `kubernetes.enabled` with the default `traces: true` runs the Trace
+   * controller on the agent's client and node name, and a Trace created in the API becomes an
+   * instance of this agent, reported in its status, /readyz and /metrics.
+   */
+  @Test
+  void aTraceCreatedInTheApiRunsInTheAgentStartedFromItsConfig() throws Exception {
+    try (MockApiServer server = MockApiServer.start()) {
+      KubernetesClient client = server.client();
+      client
+          .apiextensions()
+          .v1()
+          .customResourceDefinitions()
+          .load(Path.of("../charts/gadget-exporter/crds/traces.gadgetexporter.io.yaml").toFile())
+          .create();
+      client
+          .nodes()
+          .resource(
+              new NodeBuilder()
+                  .withNewMetadata()
+                  .withName("node-a")
+                  .addToLabels("pool", "tracing")
+                  .endMetadata()
+                  .build())
+          .create();
+      String yaml =
+          "http:\n  listen: 127.0.0.1:0\ncontainers:\n  enabled: false\n"
+              + "kubernetes:\n  enabled: true\n  kubeconfig: "
+              + server.writeKubeconfig(tmp.resolve("kubeconfig"))
+              + "\n  node_name: node-a\n  trace_status_interval: 1s\n"
+              + "gadgets:\n  - name: exec\n    gadget: trace_exec\n";
+      AgentConfig config = ConfigLoader.parse(yaml, tmp.resolve("agent.yaml").toString(), Map.of());
+      try (Agent agent = Agent.start(config, GadgetCatalog.builtIn(), EventSink.NONE)) {
+        int port = agent.httpPort();
+        client
+            .resources(Trace.class)
+            .resource(
+                Serialization.unmarshal(
+                    "apiVersion: gadgetexporter.io/v1alpha1\nkind: Trace\nmetadata:\n"
+                        + "  name: opens\nspec:\n  nodeSelector:\n"
+                        + "    matchLabels: {pool: tracing}\n  gadget: trace_open\n",
+                    Trace.class))
+            .create();
+        await("the Trace's instance", () -> agent.instance("trace/opens").isPresent());
+        assertThat(agent.instance("trace/opens").orElseThrow().state())
+            .isEqualTo(GadgetInstance.State.RUNNING);
+        await(
+            "its status on node-a counts events",
+            () -> {
+              Trace t = client.resources(Trace.class).withName("opens").get();
+              TraceNodeStatus s =
+                  t.getStatus() == null ? null : t.getStatus().getNodes().get("node-a");
+              return s != null && "Running".equals(s.getState()) && s.getEvents() > 0;
+            });
+        assertThat(http(port, "/readyz").body()).contains("opens=running");
+        assertThat(http(port, "/metrics").body()).contains("gadget_traces{state=\"running\"} 1");
+
+        client.resources(Trace.class).withName("opens").delete();
+        await("detached", () -> agent.instance("trace/opens").isEmpty());
+        assertThat(agent.instance("exec").orElseThrow().state())
+            .isEqualTo(GadgetInstance.State.RUNNING);
+        server.close(); // before the agent's client (see MockApiServer.close)
+      }
+    }
   }
 
   @Test

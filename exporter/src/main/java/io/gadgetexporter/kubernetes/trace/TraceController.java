@@ -707,14 +707,30 @@ public final class TraceController implements AutoCloseable {
    * where fabric8's default gives up before the first list and on watch errors; Traces already
    * running carry on meanwhile.
    */
+  /**
+   * Keeps an informer retrying whatever fails. The informer retries about every second while the
+   * API server is away: the same failure is logged once, and again only every few minutes.
+   */
   private ExceptionHandler retryAlways(String what) {
+    String[] lastMessage = {null};
+    long[] lastLoggedAt = {0};
     return (started, t) -> {
       if (!closed) {
-        logger.warning("watching " + what + " failed, retrying: " + t + hint(t));
+        String message = "watching " + what + " failed, retrying: " + t + hint(t);
+        long now = System.nanoTime();
+        synchronized (lastMessage) {
+          if (!message.equals(lastMessage[0]) || now - lastLoggedAt[0] > REPEAT_FAILURE_LOG_NANOS) {
+            logger.warning(message);
+            lastMessage[0] = message;
+            lastLoggedAt[0] = now;
+          }
+        }
       }
       return !closed;
     };
   }
+
+  private static final long REPEAT_FAILURE_LOG_NANOS = TimeUnit.MINUTES.toNanos(5);
 
   private static String hint(Throwable t) {
     if (ExceptionHandler.isDeserializationException(t)) {
