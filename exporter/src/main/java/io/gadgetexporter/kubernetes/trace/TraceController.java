@@ -703,13 +703,10 @@ public final class TraceController implements AutoCloseable {
   // ---- informers -------------------------------------------------------------------------------
 
   /**
-   * Keeps an informer retrying whatever happens (the API server down, a 403 until RBAC is fixed),
+   * Keeps an informer retrying whatever fails (the API server down, a 403 until RBAC is fixed),
    * where fabric8's default gives up before the first list and on watch errors; Traces already
-   * running carry on meanwhile.
-   */
-  /**
-   * Keeps an informer retrying whatever fails. The informer retries about every second while the
-   * API server is away: the same failure is logged once, and again only every few minutes.
+   * running carry on meanwhile. It retries about every second while the API server is away: the
+   * same failure is logged once, and again only every few minutes.
    */
   private ExceptionHandler retryAlways(String what) {
     String[] lastMessage = {null};
