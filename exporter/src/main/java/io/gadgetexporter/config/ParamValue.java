@@ -39,7 +39,7 @@ public record ParamValue(
   }
 
   /**
-   * A problem with this value, at its location: e.g. {@code problem("unknown param 'max_arg' for
+   * A problem with this value, at its location: e.g. {@code problem("unknown parameter 'max_arg' for
    * gadget trace_exec (declared: max_args)")}. Collect several and throw them together with {@link
    * ConfigException#ConfigException(List)}, or throw one with {@link #error}.
    */
