@@ -26,19 +26,6 @@ public record AgentConfig(
     List<RedactionRule> redact,
     KubernetesConfig kubernetes) {
 
-  /** Without the Kubernetes API. */
-  public AgentConfig(
-      String source,
-      HttpConfig http,
-      ContainersConfig containers,
-      List<InstanceConfig> gadgets,
-      OtlpConfig otlp,
-      ResourceConfig resource,
-      MetricsConfig metrics,
-      List<RedactionRule> redact) {
-    this(source, http, containers, gadgets, otlp, resource, metrics, redact, KubernetesConfig.OFF);
-  }
-
   public AgentConfig {
     requireNonNull(source, "source");
     requireNonNull(http, "http");
