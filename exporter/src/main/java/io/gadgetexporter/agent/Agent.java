@@ -333,10 +333,14 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
     java.util.Set<String> wantedNames = new java.util.HashSet<>();
     // Metric names are checked against every instance that keeps running.
     Map<String, MetricConfig> metricNames = new LinkedHashMap<>();
+    Map<String, String> metricSources = new LinkedHashMap<>();
     for (Running r : running.values()) {
       boolean replaced = r.source().equals(source);
       if (!replaced) {
-        r.config().metrics().forEach(m -> metricNames.putIfAbsent(m.name(), m));
+        for (MetricConfig m : r.config().metrics()) {
+          metricNames.putIfAbsent(m.name(), m);
+          metricSources.putIfAbsent(m.name(), describeSource(r.source()));
+        }
       }
     }
     for (InstanceConfig ic : wanted) {
@@ -354,18 +358,18 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
       if (current != null && !forceRestart && current.instance().failure() == null) {
         if (SameDefinition.of(current.config(), ic)) {
           unchanged.add(ic.name());
-          checkMetricNames(ic, metricNames, problems);
+          checkMetricNames(ic, metricNames, metricSources, problems);
           continue;
         }
         if (onlySelectorChanged(current, ic)) {
           reselect.put(ic.name(), ic);
-          checkMetricNames(ic, metricNames, problems);
+          checkMetricNames(ic, metricNames, metricSources, problems);
           continue;
         }
       }
       try {
         start.add(prepare(ic, resolveGadget(ic)));
-        checkMetricNames(ic, metricNames, problems);
+        checkMetricNames(ic, metricNames, metricSources, problems);
       } catch (ConfigException e) {
         problems.addAll(e.problems());
       } catch (GadgetException e) {
@@ -432,6 +436,16 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
 
   /** Stops what goes, updates selectors, then starts what comes; returns one outcome each. */
   private List<Outcome> execute(Plan plan) {
+    try {
+      return executeSteps(plan);
+    } finally {
+      // Whatever happened, the lists readers see are those the agent runs.
+      runningSnapshot = List.copyOf(running.values());
+      instanceSnapshot = runningSnapshot.stream().map(Running::instance).toList();
+    }
+  }
+
+  private List<Outcome> executeSteps(Plan plan) {
     List<Outcome> outcomes = new ArrayList<>();
     java.util.Set<String> restarted = new java.util.HashSet<>();
     plan.start().forEach(p -> restarted.add(p.instance().name()));
@@ -447,7 +461,15 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
         .forEach(
             (name, ic) -> {
               Running r = running.get(name);
-              r.instance().updateSelector(ic.selector());
+              try {
+                r.instance().updateSelector(ic.selector());
+              } catch (RuntimeException e) {
+                // The old selector stays in force (and in Running, so the next apply tries again).
+                String why = "its new selector could not be written to the filter map: " + e;
+                logger.warning("instance '" + name + "': " + why);
+                outcomes.add(new Outcome(name, Change.UPDATED, Optional.of(why)));
+                return;
+              }
               running.put(name, new Running(r.source(), r.instance(), r.metrics(), ic));
               outcomes.add(new Outcome(name, Change.UPDATED, Optional.empty()));
               logger.info("instance '" + name + "': selector updated in place");
@@ -457,8 +479,6 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
       Change change = restarted(plan, p) ? Change.RESTARTED : Change.ADDED;
       outcomes.add(startInstance(plan.source(), p, change));
     }
-    runningSnapshot = List.copyOf(running.values());
-    instanceSnapshot = runningSnapshot.stream().map(Running::instance).toList();
     return outcomes;
   }
 
@@ -563,7 +583,10 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
 
   /** One metric name means one metric: the same type and unit wherever it is defined. */
   private static void checkMetricNames(
-      InstanceConfig ic, Map<String, MetricConfig> seen, List<ConfigException.Problem> problems) {
+      InstanceConfig ic,
+      Map<String, MetricConfig> seen,
+      Map<String, String> otherSources,
+      List<ConfigException.Problem> problems) {
     for (MetricConfig m : ic.metrics()) {
       MetricConfig first = seen.putIfAbsent(m.name(), m);
       if (first != null && (first.type() != m.type() || !first.unit().equals(m.unit()))) {
@@ -572,6 +595,9 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
                 "metric '"
                     + m.name()
                     + "' is also defined in "
+                    + (otherSources.containsKey(m.name())
+                        ? otherSources.get(m.name()) + " at "
+                        : "")
                     + first.keyPath()
                     + " as a "
                     + first.type().name().toLowerCase(java.util.Locale.ROOT)

@@ -83,18 +83,21 @@ public final class ConfigReloader implements AutoCloseable {
   private volatile String status;
   private boolean lastRejected; // guarded by this
   private volatile LongCounter reloads;
-  private WatchService watchService;
+  private volatile WatchService watchService;
   private Thread watchThread;
 
   /**
-   * @param file the file the agent was started with (its content is taken as applied)
+   * @param file the file the agent was started with
+   * @param loadedDigest {@link #digest} of the file taken before the agent loaded it: an edit made
+   *     while the agent was starting is then a change, applied at the first look
    * @param loader reads and checks a file ({@link ConfigLoader#load(Path)} in the agent)
    */
-  public ConfigReloader(Path file, Agent agent, Function<Path, AgentConfig> loader) {
+  public ConfigReloader(
+      Path file, byte[] loadedDigest, Agent agent, Function<Path, AgentConfig> loader) {
     this.file = file.toAbsolutePath();
     this.agent = agent;
     this.loader = loader;
-    this.appliedDigest = digestOrNull(this.file);
+    this.appliedDigest = loadedDigest;
     this.status = "loaded from " + file + " at start";
   }
 
@@ -130,6 +133,7 @@ public final class ConfigReloader implements AutoCloseable {
     watchThread.setDaemon(true);
     watchThread.start();
     logger.info("watching " + file + " for changes (SIGHUP also reloads it)");
+    reloadLater(Trigger.FILE); // anything written while the agent was starting
     return this;
   }
 
@@ -223,6 +227,11 @@ public final class ConfigReloader implements AutoCloseable {
     }
   }
 
+  /** The file's SHA-256, or null when it cannot be read now (the loader then says why). */
+  public static byte[] digest(Path file) {
+    return digestOrNull(file);
+  }
+
   private static byte[] digestOrNull(Path file) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
@@ -233,8 +242,9 @@ public final class ConfigReloader implements AutoCloseable {
     }
   }
 
+  /** Not synchronized: a reload loading programs must not hold up the shutdown. */
   @Override
-  public synchronized void close() {
+  public void close() {
     if (watchService != null) {
       try {
         watchService.close();

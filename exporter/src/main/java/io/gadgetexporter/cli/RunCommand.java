@@ -55,6 +55,8 @@ final class RunCommand implements Callable<Integer> {
   public Integer call() {
     AgentConfig agentConfig;
     Agent agent;
+    // Before loading: an edit made while the agent starts is then seen as a change.
+    byte[] loadedDigest = config == null ? null : ConfigReloader.digest(config);
     try {
       agentConfig = config == null ? ConfigLoader.loadDefault() : ConfigLoader.load(config);
       agent = Agent.start(agentConfig, GadgetCatalog.builtIn(), sink());
@@ -70,7 +72,7 @@ final class RunCommand implements Callable<Integer> {
       System.err.println("gadget-exporter: cannot start: " + e.getMessage());
       return Main.EXIT_HOST;
     }
-    ConfigReloader reloader = reloadOnChange(agent);
+    ConfigReloader reloader = reloadOnChange(agent, loadedDigest);
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime()
         .addShutdownHook(
@@ -110,11 +112,11 @@ final class RunCommand implements Callable<Integer> {
    *
    * @return null when running the embedded default
    */
-  private ConfigReloader reloadOnChange(Agent agent) {
+  private ConfigReloader reloadOnChange(Agent agent, byte[] loadedDigest) {
     ConfigReloader reloader = null;
     if (config != null) {
       reloader =
-          new ConfigReloader(config, agent, ConfigLoader::load).registerMetrics(agent.meter());
+          new ConfigReloader(config, loadedDigest, agent, ConfigLoader::load).registerMetrics(agent.meter());
       agent.readinessDetail("config", reloader::status);
       try {
         reloader.watch();

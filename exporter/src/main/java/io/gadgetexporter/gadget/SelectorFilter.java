@@ -42,10 +42,15 @@ final class SelectorFilter implements ContainerCollection.Listener {
 
   /** Lists the running containers the selector asks for, then follows the collection. */
   void start() {
-    List<Container> running = collection.subscribe(this);
-    synchronized (this) {
-      apply(running);
-    }
+    // Under the collection's lock, so no change can be heard before the first list is written
+    // and then be overwritten by it (the pod informer's first sync re-enriches at any moment).
+    collection.withContainers(
+        running -> {
+          collection.subscribe(this);
+          synchronized (this) {
+            apply(running);
+          }
+        });
   }
 
   void close() {

@@ -36,7 +36,7 @@ final class GadgetsJson {
     JsonObject params = new JsonObject();
     i.params().forEach(params::put); // Long, Boolean or String: JSON types as they are
     o.put("params", params);
-    SelectorConfig selector = i.config().selector();
+    SelectorConfig selector = i.selector().config(); // in force: updated in place by a reload
     if (!selector.selectsEverything()) {
       o.put("selector", selector(selector));
     }

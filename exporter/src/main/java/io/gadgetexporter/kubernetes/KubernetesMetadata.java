@@ -129,8 +129,13 @@ public final class KubernetesMetadata implements AutoCloseable {
     }
     KubernetesClient client = KubernetesClients.create(config);
     KubernetesMetadata k = new KubernetesMetadata(config, client, containers);
-    k.registerMetrics(meter);
-    k.begin();
+    try {
+      k.registerMetrics(meter);
+      k.begin();
+    } catch (RuntimeException e) {
+      k.close(); // the client, its threads and the enricher go with the failed start
+      throw e;
+    }
     return Optional.of(k);
   }
 
@@ -177,7 +182,8 @@ public final class KubernetesMetadata implements AutoCloseable {
   private boolean onInformerError(boolean started, Throwable t) {
     errors.increment();
     markUnreachable(describe(t));
-    return !ExceptionHandler.isDeserializationException(t);
+    // Always go on, as documented: a pod the model cannot read must not end the node's watch.
+    return !closed;
   }
 
   /** Logged once until the API answers again. */

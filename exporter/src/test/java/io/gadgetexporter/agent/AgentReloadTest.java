@@ -82,9 +82,10 @@ class AgentReloadTest {
   private Path startWith(String yaml) throws Exception {
     Path file = dir.resolve("agent.yaml");
     Files.writeString(file, yaml);
+    byte[] loaded = ConfigReloader.digest(file);
     agent = Agent.start(ConfigLoader.load(file, Map.of()), GadgetCatalog.builtIn(), EventSink.NONE);
     reloader =
-        new ConfigReloader(file, agent, f -> ConfigLoader.load(f, Map.of()))
+        new ConfigReloader(file, loaded, agent, f -> ConfigLoader.load(f, Map.of()))
             .registerMetrics(agent.meter());
     agent.readinessDetail("config", reloader::status);
     reloader.watch();
@@ -182,8 +183,9 @@ class AgentReloadTest {
     assertThat(readyStatus()).isEqualTo(200); // a refused edit does not take the agent out
 
     // Put back as it runs: nothing to apply, and /readyz says so.
+    long unchangedBefore = reloads("unchanged"); // the look when the watch began counts one
     edit(file, HEAD + EXEC + OPEN);
-    await("unchanged", () -> reloads("unchanged") >= 1);
+    await("unchanged", () -> reloads("unchanged") > unchangedBefore);
     assertThat(reloader.status()).contains("again the configuration in force");
     assertThat(agent.instances()).containsExactly(exec, open);
   }
@@ -210,6 +212,25 @@ class AgentReloadTest {
     assertThat(agent.instance("trace/t").orElseThrow().state())
         .isEqualTo(GadgetInstance.State.RUNNING);
     assertThat(agent.sourceOf("trace/t")).contains("trace/t");
+    // A metric the Trace defines: the file may not give the name another meaning, and is told why.
+    InstanceConfig withMetric =
+        ConfigLoader.parseInstance(
+            "gadget: trace_open\nmetrics:\n  - name: opens\n    unit: \"{open}\"\n",
+            "Trace/t",
+            "spec",
+            "trace/t");
+    assertThat(agent.apply("trace/t", List.of(withMetric)))
+        .singleElement()
+        .satisfies(o -> assertThat(o.change()).isEqualTo(InstanceLifecycle.Change.RESTARTED));
+    String clashingMetric =
+        HEAD + EXEC + OPEN + "    metrics:\n      - name: opens\n        unit: By\n";
+    assertThatThrownBy(
+            () ->
+                agent.reload(
+                    ConfigLoader.parse(
+                        clashingMetric, dir.resolve("agent.yaml").toString(), Map.of())))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("metric 'opens' is also defined in trace/t at spec.metrics[0]");
     assertThat(agent.apply("trace/t", List.of()))
         .singleElement()
         .satisfies(o -> assertThat(o.change()).isEqualTo(InstanceLifecycle.Change.REMOVED));
