@@ -542,7 +542,7 @@ final class ConfigReader {
     int maxSeries = integer(keys, ConfigKey.METRICS_MAX_SERIES, keyPath, 2, 1_000_000).orElse(d.maxSeries());
     List<String> containerLabels =
         keys.containsKey(ConfigKey.METRICS_CONTAINER_LABELS)
-            ? containerLabels(keys.get(ConfigKey.METRICS_CONTAINER_LABELS), join(keyPath, ConfigKey.METRICS_CONTAINER_LABELS.leaf()))
+            ? checkedStrings(keys.get(ConfigKey.METRICS_CONTAINER_LABELS), join(keyPath, ConfigKey.METRICS_CONTAINER_LABELS.leaf()), MetricsConfig::containerLabelProblem)
             : d.containerLabels();
     Duration ttl =
         value(keys, ConfigKey.METRICS_DELETED_CONTAINER_TTL, keyPath, "a duration such as 5m", Units::parseDuration, MetricsConfig::ttlProblem)
@@ -574,10 +574,10 @@ final class ConfigReader {
             .orElse(d.syncTimeout());
     List<String> podLabels =
         keys.containsKey(ConfigKey.KUBERNETES_POD_LABELS)
-            ? keyPatterns(keys.get(ConfigKey.KUBERNETES_POD_LABELS), join(keyPath, ConfigKey.KUBERNETES_POD_LABELS.leaf()))
+            ? checkedStrings(keys.get(ConfigKey.KUBERNETES_POD_LABELS), join(keyPath, ConfigKey.KUBERNETES_POD_LABELS.leaf()), KubernetesConfig::keyPatternProblem)
             : d.podLabels();
     List<String> podAnnotations =
-        keyPatterns(keys.get(ConfigKey.KUBERNETES_POD_ANNOTATIONS), join(keyPath, ConfigKey.KUBERNETES_POD_ANNOTATIONS.leaf()));
+        checkedStrings(keys.get(ConfigKey.KUBERNETES_POD_ANNOTATIONS), join(keyPath, ConfigKey.KUBERNETES_POD_ANNOTATIONS.leaf()), KubernetesConfig::keyPatternProblem);
     boolean traces = bool(keys, ConfigKey.KUBERNETES_TRACES, keyPath).orElse(d.traces());
     Duration traceStatusInterval =
         value(keys, ConfigKey.KUBERNETES_TRACE_STATUS_INTERVAL, keyPath, "a duration such as 30s", Units::parseDuration, KubernetesConfig::traceStatusIntervalProblem)
@@ -633,25 +633,20 @@ final class ConfigReader {
         traceStatusInterval);
   }
 
-  /** Label or annotation keys, {@code *} for any run of characters. */
-  private List<String> keyPatterns(Node node, String keyPath) {
-    List<String> keys = new ArrayList<>();
+  /**
+   * A list of strings, each stripped and kept when {@code rule} finds no problem with it (label or
+   * annotation key patterns, container label names); each problem reported at its item.
+   */
+  private List<String> checkedStrings(
+      Node node, String keyPath, Function<String, Optional<String>> rule) {
+    List<String> values = new ArrayList<>();
     for (Scalar s : stringList(node, keyPath)) {
-      if (check(s.location(), keyPath, KubernetesConfig.keyPatternProblem(s.text().strip()))) {
-        keys.add(s.text().strip());
+      String text = s.text().strip();
+      if (check(s.location(), keyPath, rule.apply(text))) {
+        values.add(text);
       }
     }
-    return keys;
-  }
-
-  private List<String> containerLabels(Node node, String keyPath) {
-    List<String> labels = new ArrayList<>();
-    for (Scalar s : stringList(node, keyPath)) {
-      if (check(s.location(), keyPath, MetricsConfig.containerLabelProblem(s.text().strip()))) {
-        labels.add(s.text().strip());
-      }
-    }
-    return labels;
+    return values;
   }
 
   /** Redaction rules: a list of {field, pattern, replacement}. */
@@ -812,7 +807,7 @@ final class ConfigReader {
     List<ConfigName> labels = names(keys.get(ConfigKey.METRIC_LABELS), join(keyPath, ConfigKey.METRIC_LABELS.leaf()));
     Optional<List<String>> containerLabels =
         keys.containsKey(ConfigKey.METRIC_CONTAINER_LABELS)
-            ? Optional.of(containerLabels(keys.get(ConfigKey.METRIC_CONTAINER_LABELS), join(keyPath, ConfigKey.METRIC_CONTAINER_LABELS.leaf())))
+            ? Optional.of(checkedStrings(keys.get(ConfigKey.METRIC_CONTAINER_LABELS), join(keyPath, ConfigKey.METRIC_CONTAINER_LABELS.leaf()), MetricsConfig::containerLabelProblem))
             : Optional.empty();
     Optional<ConfigName> value =
         Optional.ofNullable(keys.get(ConfigKey.METRIC_VALUE))
