@@ -379,10 +379,11 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }
+    java.util.Set<String> restarting = names(start.stream().map(Prepared::instance));
     for (Running r : running.values()) {
+      String name = r.instance().name();
       if (r.source().equals(source)
-          && (!wantedNames.contains(r.instance().name())
-              || start.stream().anyMatch(p -> p.instance().name().equals(r.instance().name())))) {
+          && (!wantedNames.contains(name) || restarting.contains(name))) {
         stop.add(r);
       }
     }
@@ -447,12 +448,12 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
 
   private List<Outcome> executeSteps(Plan plan) {
     List<Outcome> outcomes = new ArrayList<>();
-    java.util.Set<String> restarted = new java.util.HashSet<>();
-    plan.start().forEach(p -> restarted.add(p.instance().name()));
+    java.util.Set<String> starting = names(plan.start().stream().map(Prepared::instance));
+    java.util.Set<String> stopping = names(plan.stop().stream().map(Running::instance));
     for (Running r : plan.stop()) {
       String name = r.instance().name();
       stopInstance(r);
-      if (!restarted.contains(name)) {
+      if (!starting.contains(name)) {
         outcomes.add(new Outcome(name, Change.REMOVED, Optional.empty()));
         logger.info("instance '" + name + "' (" + describeSource(r.source()) + ") detached");
       }
@@ -476,14 +477,14 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
             });
     plan.unchanged().forEach(n -> outcomes.add(new Outcome(n, Change.UNCHANGED, Optional.empty())));
     for (Prepared p : plan.start()) {
-      Change change = restarted(plan, p) ? Change.RESTARTED : Change.ADDED;
+      Change change = stopping.contains(p.instance().name()) ? Change.RESTARTED : Change.ADDED;
       outcomes.add(startInstance(plan.source(), p, change));
     }
     return outcomes;
   }
 
-  private static boolean restarted(Plan plan, Prepared p) {
-    return plan.stop().stream().anyMatch(r -> r.instance().name().equals(p.instance().name()));
+  private static java.util.Set<String> names(java.util.stream.Stream<GadgetInstance> instances) {
+    return instances.map(GadgetInstance::name).collect(java.util.stream.Collectors.toSet());
   }
 
   private Outcome startInstance(String source, Prepared p, Change change) {
