@@ -59,36 +59,28 @@ final class JsonFields {
   }
 
   Optional<String> string(JsonObject object, String key, String path) {
-    Object value = object.getValue(key);
-    if (value == null) {
-      return Optional.empty();
-    }
-    if (value instanceof String s) {
-      return Optional.of(s);
-    }
-    throw wrongType(path, value, "a string");
+    return typed(object, key, path, String.class, "a string");
   }
 
   Optional<JsonObject> object(JsonObject object, String key, String path) {
-    Object value = object.getValue(key);
-    if (value == null) {
-      return Optional.empty();
-    }
-    if (value instanceof JsonObject o) {
-      return Optional.of(o);
-    }
-    throw wrongType(path, value, "an object");
+    return typed(object, key, path, JsonObject.class, "an object");
   }
 
   Optional<JsonArray> array(JsonObject object, String key, String path) {
+    return typed(object, key, path, JsonArray.class, "a list");
+  }
+
+  /** The value under {@code key}: empty when absent, a problem when of another type. */
+  private <T> Optional<T> typed(
+      JsonObject object, String key, String path, Class<T> type, String expected) {
     Object value = object.getValue(key);
     if (value == null) {
       return Optional.empty();
     }
-    if (value instanceof JsonArray a) {
-      return Optional.of(a);
+    if (type.isInstance(value)) {
+      return Optional.of(type.cast(value));
     }
-    throw wrongType(path, value, "a list");
+    throw wrongType(path, value, expected);
   }
 
   /** A list whose elements must all be strings; empty when absent. */
