@@ -1,5 +1,6 @@
 package io.gadgetexporter.agent;
 
+import io.gadgetexporter.concurrent.DaemonThreads;
 import io.gadgetexporter.config.AgentConfig;
 import io.gadgetexporter.config.ConfigException;
 import io.gadgetexporter.config.ConfigLoader;
@@ -74,11 +75,7 @@ public final class ConfigReloader implements AutoCloseable {
   private final Function<Path, AgentConfig> loader;
   private final ExecutorService worker =
       Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "config-reload");
-            t.setDaemon(true);
-            return t;
-          });
+          DaemonThreads.named("config-reload"));
   private byte[] appliedDigest; // guarded by this
   private volatile String status;
   private boolean lastRejected; // guarded by this
@@ -148,7 +145,7 @@ public final class ConfigReloader implements AutoCloseable {
    */
   public synchronized Result reload(Trigger trigger) {
     Result result;
-    byte[] digest = digestOrNull(file);
+    byte[] digest = digest(file);
     if (digest != null && Arrays.equals(digest, appliedDigest)) {
       result = Result.UNCHANGED;
       if (lastRejected) {
@@ -229,10 +226,6 @@ public final class ConfigReloader implements AutoCloseable {
 
   /** The file's SHA-256, or null when it cannot be read now (the loader then says why). */
   public static byte[] digest(Path file) {
-    return digestOrNull(file);
-  }
-
-  private static byte[] digestOrNull(Path file) {
     try {
       return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
     } catch (IOException e) {

@@ -1,5 +1,6 @@
 package io.gadgetexporter.container;
 
+import io.gadgetexporter.concurrent.DaemonThreads;
 import io.gadgetexporter.config.ContainersConfig;
 import java.util.EnumMap;
 import java.util.Locale;
@@ -32,11 +33,7 @@ public final class ContainerDiscovery implements AutoCloseable {
   private final Map<Container.Source, LongAdder> discovered = new EnumMap<>(Container.Source.class);
   private final ScheduledExecutorService reconciler =
       Executors.newSingleThreadScheduledExecutor(
-          r -> {
-            Thread t = new Thread(r, "container-reconcile");
-            t.setDaemon(true);
-            return t;
-          });
+          DaemonThreads.named("container-reconcile"));
   private boolean hookActive;
 
   private ContainerDiscovery(ContainersConfig config, Procfs procfs) {

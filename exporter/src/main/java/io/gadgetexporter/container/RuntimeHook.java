@@ -1,5 +1,6 @@
 package io.gadgetexporter.container;
 
+import io.gadgetexporter.concurrent.DaemonThreads;
 import io.gadgetexporter.config.ContainersConfig;
 import io.gadgetexporter.linux.BlockedExec;
 import io.gadgetexporter.linux.Fanotify;
@@ -93,11 +94,7 @@ final class RuntimeHook implements AutoCloseable {
   private final Map<String, Pending> pending = new LinkedHashMap<>(); // hook thread only
   private final ExecutorService worker =
       Executors.newSingleThreadExecutor(
-          r -> {
-            Thread t = new Thread(r, "container-hook-worker");
-            t.setDaemon(true);
-            return t;
-          });
+          DaemonThreads.named("container-hook-worker"));
   private Fanotify fanotify;
   private Thread thread;
   private volatile boolean stopping;

@@ -1,5 +1,6 @@
 package io.gadgetexporter.kubernetes;
 
+import io.gadgetexporter.concurrent.DaemonThreads;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.Pod;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -98,11 +99,7 @@ public final class KubernetesMetadata implements AutoCloseable {
     this.enricher = new PodEnricher(owners);
     this.scheduler =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "gadget-kubernetes");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("gadget-kubernetes"));
   }
 
   /**

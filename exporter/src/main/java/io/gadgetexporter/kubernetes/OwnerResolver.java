@@ -1,5 +1,6 @@
 package io.gadgetexporter.kubernetes;
 
+import io.gadgetexporter.concurrent.DaemonThreads;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.OwnerReference;
 import io.fabric8.kubernetes.client.KubernetesClient;
@@ -85,11 +86,7 @@ final class OwnerResolver implements AutoCloseable {
             0,
             TimeUnit.SECONDS,
             new ArrayBlockingQueue<>(MAX_QUEUED),
-            r -> {
-              Thread t = new Thread(r, "gadget-kubernetes-owners");
-              t.setDaemon(true);
-              return t;
-            },
+            DaemonThreads.named("gadget-kubernetes-owners"),
             new ThreadPoolExecutor.AbortPolicy());
   }
 

@@ -1,5 +1,6 @@
 package io.gadgetexporter.kubernetes.trace;
 
+import io.gadgetexporter.concurrent.DaemonThreads;
 import static java.util.Objects.requireNonNull;
 
 import io.fabric8.kubernetes.api.model.Node;
@@ -145,11 +146,7 @@ public final class TraceController implements AutoCloseable {
     }
     this.executor =
         Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "trace-controller");
-              t.setDaemon(true);
-              return t;
-            });
+            DaemonThreads.named("trace-controller"));
   }
 
   /**
