@@ -15,7 +15,7 @@ import java.util.regex.Pattern;
  *
  * <p>Parse failures throw {@link IllegalArgumentException} whose message is written for the user.
  */
-final class Units {
+public final class Units {
 
   static final long KIB = 1024;
   static final long MIB = 1024 * KIB;
@@ -83,7 +83,7 @@ final class Units {
     return bytes + "B";
   }
 
-  static Duration parseDuration(String text) {
+  public static Duration parseDuration(String text) {
     Matcher m = NUMBER_AND_UNIT.matcher(text.strip());
     if (!m.matches()) {
       throw new IllegalArgumentException(
@@ -114,7 +114,7 @@ final class Units {
   }
 
   /** The largest unit that states the duration exactly: 100ms, 1s, 2m. */
-  static String formatDuration(Duration duration) {
+  public static String formatDuration(Duration duration) {
     long millis = duration.toMillis();
     if (millis != 0 && millis % 60_000 == 0) {
       return millis / 60_000 + "m";

@@ -293,6 +293,9 @@ public final class GadgetInstance implements AutoCloseable {
   private void configure() {
     for (Map.Entry<String, Object> p : params.entrySet()) {
       if (!object.hasConstant(p.getKey())) {
+        if (agentParams().contains(p.getKey())) {
+          continue;
+        }
         throw new GadgetException(
             "gadget "
                 + gadget.name()
@@ -303,6 +306,8 @@ public final class GadgetInstance implements AutoCloseable {
       Object v = p.getValue();
       if (v instanceof Long n) {
         object.setConstant(p.getKey(), n);
+      } else if (v instanceof java.time.Duration d) {
+        object.setConstant(p.getKey(), d.toNanos()); // a program's durations are nanoseconds
       } else if (v instanceof Boolean b) {
         object.setConstant(p.getKey(), b.booleanValue());
       } else {
@@ -312,6 +317,14 @@ public final class GadgetInstance implements AutoCloseable {
     object.setConstant(WAKEUP_CONSTANT, config.ringBuffer().wakeupBytes());
     object.setConstant(FILTER_MODE_CONSTANT, selector.filterMode().kernelValue());
     object.map(EVENTS_MAP).resize((int) config.ringBuffer().sizeBytes());
+  }
+
+  /**
+   * Parameters the agent reads for this gadget rather than the program (how often a map is read,
+   * how many rows are kept): they need no {@code const volatile} of their name.
+   */
+  java.util.Set<String> agentParams() {
+    return java.util.Set.of();
   }
 
   /** The selector in force. */

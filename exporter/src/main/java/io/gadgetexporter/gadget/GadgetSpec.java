@@ -110,8 +110,8 @@ public record GadgetSpec(
                 e.getKey(),
                 type,
                 p.get("default"),
-                p.get("min") == null ? null : ((Number) p.get("min")).longValue(),
-                p.get("max") == null ? null : ((Number) p.get("max")).longValue(),
+                r.bound(p, path, "min", type),
+                r.bound(p, path, "max", type),
                 Objects.requireNonNullElse(r.string(p, path, "description", false), ""),
                 source));
       }
@@ -159,6 +159,25 @@ public record GadgetSpec(
       Object v = map.get(key);
       if (v == null) {
         return defaultValue;
+      }
+      if (v instanceof Number n) {
+        return n.longValue();
+      }
+      throw error(join(path, key), "must be a number");
+    }
+
+    /** A parameter's min or max: a number, or for a duration a duration in milliseconds. */
+    Long bound(Map<String, Object> map, String path, String key, ParamSpec.Type type) {
+      Object v = map.get(key);
+      if (v == null) {
+        return null;
+      }
+      if (type == ParamSpec.Type.DURATION) {
+        try {
+          return io.gadgetexporter.config.Units.parseDuration(v.toString()).toMillis();
+        } catch (IllegalArgumentException e) {
+          throw error(join(path, key), e.getMessage());
+        }
       }
       if (v instanceof Number n) {
         return n.longValue();

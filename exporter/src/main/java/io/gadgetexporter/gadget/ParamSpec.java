@@ -1,14 +1,19 @@
 package io.gadgetexporter.gadget;
 
+import io.gadgetexporter.config.Units;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
- * A gadget parameter: a {@code const volatile} global of the BPF program, set before load. The
- * parameter name is the variable name.
+ * A gadget parameter: a {@code const volatile} global of the BPF program, set before load (the
+ * parameter name is the variable name), or a setting the agent itself reads for the gadget (how
+ * often to read an aggregating gadget's maps, how many rows to keep): see {@link
+ * GadgetInstance#agentParams}.
  *
- * @param defaultValue already converted to the parameter's Java type ({@link Long}, {@link Boolean}
- *     or {@link String})
+ * @param defaultValue already converted to the parameter's Java type ({@link Long}, {@link
+ *     Boolean}, {@link String} or {@link Duration})
+ * @param min,max bounds of an integer; of a duration, in milliseconds
  */
 public record ParamSpec(
     String name, Type type, Object defaultValue, Long min, Long max, String description) {
@@ -18,14 +23,16 @@ public record ParamSpec(
     INT,
     UINT,
     BOOL,
-    STRING;
+    STRING,
+    /** Written as the config file writes durations ({@code 500ms}, {@code 10s}, {@code 1m}). */
+    DURATION;
 
     static Type parse(String text, String source, String path) {
       try {
         return valueOf(text.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
         throw new GadgetException(
-            source + ": " + path + ".type: unknown type '" + text + "' (int, uint, bool, string)");
+            source + ": " + path + ".type: unknown type '" + text + "' (int, uint, bool, string, duration)");
       }
     }
 
@@ -85,6 +92,24 @@ public record ParamSpec(
       case BOOL -> {
         return value instanceof Boolean ? null : "must be true or false, got '" + value + "'";
       }
+      case DURATION -> {
+        Duration d;
+        try {
+          d = value instanceof String s ? Units.parseDuration(s) : null;
+        } catch (IllegalArgumentException e) {
+          return e.getMessage();
+        }
+        if (d == null) {
+          return "must be a duration such as 10s, got '" + value + "'";
+        }
+        if (min != null && d.toMillis() < min) {
+          return "must be at least " + Units.formatDuration(Duration.ofMillis(min)) + ", got " + value;
+        }
+        if (max != null && d.toMillis() > max) {
+          return "must be at most " + Units.formatDuration(Duration.ofMillis(max)) + ", got " + value;
+        }
+        return null;
+      }
       default -> {
         return value instanceof String ? null : "must be a string, got '" + value + "'";
       }
@@ -95,6 +120,7 @@ public record ParamSpec(
   public Object convert(Object value) {
     return switch (type) {
       case INT, UINT -> asLong(value);
+      case DURATION -> Units.parseDuration((String) value);
       default -> value;
     };
   }

@@ -28,6 +28,29 @@ class GadgetSpecTest {
   }
 
   @Test
+  void durationParamsAreWrittenAsTheConfigWritesDurations() {
+    GadgetSpec spec =
+        GadgetSpec.parse(
+            HEAD + "params:\n  interval: {type: duration, default: 5s, min: 100ms, max: 1m}\n",
+            "g.yaml");
+    ParamSpec p = spec.param("interval").orElseThrow();
+    assertThat(p.defaultValue()).isEqualTo(java.time.Duration.ofSeconds(5));
+    assertThat(p.problemWith("250ms")).isNull();
+    assertThat(p.convert("2m")).isEqualTo(java.time.Duration.ofMinutes(2));
+    assertThat(p.problemWith("2m")).isEqualTo("must be at most 1m, got 2m");
+    assertThat(p.problemWith("10ms")).isEqualTo("must be at least 100ms, got 10ms");
+    assertThat(p.problemWith("5")).contains("has no unit");
+    assertThat(p.problemWith(5L)).isEqualTo("must be a duration such as 10s, got '5'");
+    assertThatThrownBy(
+            () ->
+                GadgetSpec.parse(
+                    HEAD + "params:\n  interval: {type: duration, default: 5s, min: 1x}\n",
+                    "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessageStartingWith("g.yaml: params.interval.min: ");
+  }
+
+  @Test
   void unknownKeyIsNamed() {
     assertThatThrownBy(() -> GadgetSpec.parse(HEAD + "evnt: x\n", "g.yaml"))
         .isInstanceOf(GadgetException.class)
