@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Runs eBPF gadgets and exports what they see.",
-    subcommands = {RunCommand.class})
+    subcommands = {RunCommand.class, GadgetsCommand.class})
 public final class Main implements java.util.concurrent.Callable<Integer> {
   /** Exit code of a configuration or usage error. */
   static final int EXIT_CONFIG = 2;

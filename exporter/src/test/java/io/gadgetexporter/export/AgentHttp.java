@@ -9,14 +9,14 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 
 /** GETs from a running agent's HTTP server, for the export tests. */
-final class AgentHttp {
+public final class AgentHttp {
   private static final HttpClient CLIENT =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private AgentHttp() {}
 
   /** The body of a 200 answer; anything else fails the test with the body. */
-  static String get(int port, String path) throws Exception {
+  public static String get(int port, String path) throws Exception {
     HttpResponse<String> r =
         CLIENT.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
@@ -28,7 +28,7 @@ final class AgentHttp {
   }
 
   /** The sum of a metric's samples whose label set contains {@code labels} (text as written). */
-  static double sum(String scrape, String metric, String... labels) {
+  public static double sum(String scrape, String metric, String... labels) {
     double total = 0;
     boolean found = false;
     for (String line : scrape.split("\n")) {
@@ -49,7 +49,7 @@ final class AgentHttp {
   }
 
   /** How many series of a metric the scrape holds. */
-  static long series(String scrape, String metric) {
+  public static long series(String scrape, String metric) {
     return scrape.lines().filter(l -> l.startsWith(metric + "{") || l.startsWith(metric + " ")).count();
   }
 }

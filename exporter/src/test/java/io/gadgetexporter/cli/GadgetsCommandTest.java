@@ -1,0 +1,151 @@
+package io.gadgetexporter.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gadgetexporter.gadget.EventField;
+import io.gadgetexporter.gadget.EventSchema;
+import io.gadgetexporter.gadget.GadgetBuild;
+import io.gadgetexporter.gadget.GadgetCatalog;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code gadget-exporter gadgets}: the catalog as a user reads it, checked against this kernel. */
+class GadgetsCommandTest {
+  @TempDir Path dir;
+
+  private record Run(int exitCode, String out) {}
+
+  private static Run run(String... args) {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    int code =
+        new CommandLine(new GadgetsCommand(new PrintStream(bytes, true, StandardCharsets.UTF_8)))
+            .execute(args);
+    return new Run(code, bytes.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void everyBuiltInGadgetIsListedWithItsFieldsParamsAndThisKernelsAnswer() {
+    GadgetCatalog catalog = GadgetCatalog.builtIn();
+    JsonArray all = new JsonArray(run("--json").out());
+
+    assertThat(all.stream().map(o -> ((JsonObject) o).getString("name")))
+        .containsExactlyElementsOf(catalog.builtInNames());
+    for (Object o : all) {
+      JsonObject g = (JsonObject) o;
+      String name = g.getString("name");
+      // This machine runs every built-in gadget (tracepoint-family hooks only): if one is not,
+      // the reason is the message.
+      assertThat(g.getJsonObject("support").getString("verdict"))
+          .as(name + ": " + g.getJsonObject("support").getString("reason"))
+          .isEqualTo("yes");
+      List<String> schemaFields =
+          EventSchema.of(catalog.find(name).orElseThrow()).fields().stream()
+              .map(EventField::name)
+              .toList();
+      assertThat(g.getJsonArray("fields").stream().map(f -> ((JsonObject) f).getString("name")))
+          .as(name)
+          .containsExactlyElementsOf(schemaFields);
+      assertThat(g.getJsonArray("fields"))
+          .allSatisfy(f -> assertThat(((JsonObject) f).getString("description")).isNotBlank());
+      assertThat(g.getJsonArray("hooks")).as(name).isNotEmpty();
+      assertThat(g.getString("description")).isNotBlank();
+    }
+    JsonObject exec =
+        all.stream().map(o -> (JsonObject) o).filter(g -> g.getString("name").equals("trace_exec"))
+            .findFirst().orElseThrow();
+    JsonObject maxArgs = exec.getJsonArray("params").getJsonObject(0);
+    assertThat(List.of(maxArgs.getString("name"), maxArgs.getString("type")))
+        .containsExactly("max_args", "uint");
+    assertThat(List.of(maxArgs.getLong("default"), maxArgs.getLong("min"), maxArgs.getLong("max")))
+        .containsExactly(20L, 1L, 64L);
+  }
+
+  @Test
+  void theTextFormShowsDescriptionHooksFieldsAndParameters() {
+    Run r = run("trace_exec");
+
+    assertThat(r.exitCode()).isZero();
+    assertThat(r.out())
+        .startsWith("trace_exec — supported by this kernel\n")
+        .contains("  Programs executed with execve")
+        .contains("  hooks: ")
+        .contains("tracepoint/sched/sched_process_exec")
+        .containsPattern("\n    ret +syscall_ret +0 on success, -errno when exec failed.")
+        .containsPattern("\n    max_args +uint = 20 +Arguments captured per exec.*\n.*Range: 1..64.");
+    assertThat(r.out().lines()).allSatisfy(line -> assertThat(line.length()).isLessThanOrEqualTo(100));
+  }
+
+  @Test
+  void briefListsOneLinePerGadget() {
+    Run r = run("--brief");
+
+    assertThat(r.out().lines()).hasSize(GadgetCatalog.builtIn().builtInNames().size());
+    assertThat(r.out()).containsPattern("(?m)^trace_open +supported +Files opened with open");
+  }
+
+  @Test
+  void aGadgetDirectoryIsListedAndAMissingRequiredHookSaysWhyItCannotRun() throws Exception {
+    Path example = GadgetBuild.repositoryRoot().resolve("examples/trace_unlink");
+    Path built = GadgetBuild.make(example, dir.resolve("good"));
+
+    Run good = run(built.toString());
+    assertThat(good.out())
+        .startsWith("trace_unlink (" + built + ") — supported by this kernel")
+        .containsPattern("failed_only +bool = false");
+
+    // The same gadget with one hook this kernel does not have: as a required program...
+    Path source = copyWithSection(example, dir.resolve("src-required"), "sys_exit_unlinkat", "sys_exit_no_such_call");
+    Run required = run(GadgetBuild.make(source, dir.resolve("required")).toString());
+    assertThat(required.exitCode()).isZero();
+    assertThat(required.out())
+        .contains("NOT supported by this kernel: program 'exit_unlinkat':")
+        .contains("tracepoint/syscalls/sys_exit_no_such_call cannot be attached");
+
+    // ... and as an optional one: it runs without it, and says so.
+    Path optional = copyWithSection(example, dir.resolve("src-optional"), "sys_exit_rmdir", "sys_exit_no_such_call");
+    Run withNote = run(GadgetBuild.make(optional, dir.resolve("optional")).toString());
+    assertThat(withNote.out())
+        .contains("— supported by this kernel")
+        .contains("note: runs without program 'exit_rmdir'");
+  }
+
+  @Test
+  void noCheckLeavesTheKernelAlone() {
+    assertThat(run("--no-check", "--brief", "trace_open").out())
+        .startsWith("trace_open         not checked");
+  }
+
+  @Test
+  void anUnknownGadgetIsAUsageError() {
+    assertThat(run("trace_nothing").exitCode()).isEqualTo(Main.EXIT_CONFIG);
+  }
+
+  private static Path copyWithSection(Path from, Path to, String tracepoint, String replacement)
+      throws Exception {
+    Files.createDirectories(to);
+    try (Stream<Path> files = Files.list(from)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        if (f.getFileName().toString().endsWith(".o")) {
+          continue;
+        }
+        String text = Files.readString(f);
+        Files.writeString(
+            to.resolve(f.getFileName()),
+            f.getFileName().toString().equals("program.bpf.c")
+                ? text.replace("tracepoint/syscalls/" + tracepoint, "tracepoint/syscalls/" + replacement)
+                : text);
+      }
+    }
+    return to;
+  }
+}
