@@ -55,4 +55,32 @@ typedef __u32 gadget_file_mode;
 /* 0 = false, anything else = true. */
 typedef __u8 gadget_bool;
 
+/*
+ * A transport (L4) endpoint: an IP address and a port, shown as 10.0.0.1:80 or [::1]:80.
+ * The layout is fixed (20 bytes; userspace reads it by offset): the address in network byte
+ * order (IPv4 in the first 4 bytes), the port in host byte order, the IP version (4 or 6; 0 = no
+ * endpoint, shown empty). An IPv4-mapped IPv6 address (::ffff:a.b.c.d) is shown as such; gadgets
+ * reporting a connection give its IPv4 form, as on the wire (see gadget/net.h).
+ */
+typedef struct gadget_l4endpoint {
+	union {
+		__u8 v6[16];
+		__be32 v4;
+	} addr;
+	__u16 port;
+	__u8 version;
+	__u8 unused;
+} gadget_l4endpoint;
+/* A TCP state (TCP_ESTABLISHED = 1 ... as include/net/tcp_states.h), shown by name; 0 = none. */
+typedef __u8 gadget_tcp_state;
+/* TCP header flags (FIN 0x01 ... CWR 0x80, AE 0x100), shown as SYN|ACK. */
+typedef __u16 gadget_tcp_flags;
+/* An IP protocol number (IPPROTO_TCP = 6, UDP = 17, ...), shown by name. */
+typedef __u16 gadget_ip_protocol;
+/* A socket address family (AF_INET = 2, AF_INET6 = 10, ...), shown by name. */
+typedef __u16 gadget_sock_family;
+/* enum skb_drop_reason, shown by the name the running kernel's BTF gives the value (the values
+ * differ between kernels). */
+typedef __u32 gadget_skb_drop_reason;
+
 #endif /* GADGET_TYPES_H */

@@ -249,6 +249,65 @@ out:
 	return out;
 }
 
+/*
+ * The enumerators of `enum name` (ENUM or ENUM64) as {long[] values, String[] names}, or NULL when
+ * there is no such enum. Used for kernel enums whose values change between versions
+ * (enum skb_drop_reason): userspace names them from the running kernel's BTF.
+ */
+static jobjectArray JNICALL btf_enum_values(JNIEnv *env, jclass cls, jlong h, jstring jname)
+{
+	const struct btf *btf = GX_PTR(const struct btf, h);
+	char *name = gx_strdup_utf(env, jname);
+	if (!name)
+		return NULL;
+	__s32 id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM);
+	if (id <= 0)
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_ENUM64);
+	free(name);
+	if (id <= 0)
+		return NULL;
+
+	const struct btf_type *t = btf__type_by_id(btf, (__u32)id);
+	int n = btf_vlen(t);
+	bool signed_values = btf_kflag(t);
+	jlong *values = calloc(n ? (size_t)n : 1, sizeof(jlong));
+	jobjectArray out = NULL, names = NULL;
+	jlongArray jvalues = NULL;
+	if (!values) {
+		gx_throw_oom(env, "btf enum");
+		return NULL;
+	}
+	if (!(names = (*env)->NewObjectArray(env, n, gx_jni.string, NULL)))
+		goto out;
+	for (int i = 0; i < n; i++) {
+		const char *s;
+		if (btf_is_enum(t)) {
+			const struct btf_enum *e = btf_enum(t) + i;
+			values[i] = signed_values ? (jlong)(__s32)e->val : (jlong)(__u32)e->val;
+			s = btf__name_by_offset(btf, e->name_off);
+		} else {
+			const struct btf_enum64 *e = btf_enum64(t) + i;
+			values[i] = (jlong)btf_enum64_value(e);
+			s = btf__name_by_offset(btf, e->name_off);
+		}
+		jstring js = gx_new_string(env, s ? s : "");
+		if (!js)
+			goto out;
+		(*env)->SetObjectArrayElement(env, names, i, js);
+		(*env)->DeleteLocalRef(env, js);
+	}
+	if (!(jvalues = (*env)->NewLongArray(env, n)))
+		goto out;
+	(*env)->SetLongArrayRegion(env, jvalues, 0, n, values);
+	if (!(out = (*env)->NewObjectArray(env, 2, gx_jni.object, NULL)))
+		goto out;
+	(*env)->SetObjectArrayElement(env, out, 0, jvalues);
+	(*env)->SetObjectArrayElement(env, out, 1, names);
+out:
+	free(values);
+	return out;
+}
+
 static jlong JNICALL btf_load_vmlinux(JNIEnv *env, jclass cls)
 {
 	gx_log_reset();
@@ -268,6 +327,7 @@ static void JNICALL btf_free(JNIEnv *env, jclass cls, jlong h)
 
 static const JNINativeMethod methods[] = {
 	{"btfStruct", "(JLjava/lang/String;)[Ljava/lang/Object;", (void *)btf_struct},
+	{"btfEnum", "(JLjava/lang/String;)[Ljava/lang/Object;", (void *)btf_enum_values},
 	{"btfLoadVmlinux", "()J", (void *)btf_load_vmlinux},
 	{"btfFree", "(J)V", (void *)btf_free},
 };

@@ -142,7 +142,9 @@ public final class EventJson {
           stringMember(out, "error", event.text(f));
         }
       }
-      case ERRNO, OPEN_FLAGS, FILE_MODE -> {
+      case L4_ENDPOINT -> stringMember(out, name, event.text(f));
+      case ERRNO, OPEN_FLAGS, FILE_MODE, TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY,
+          SKB_DROP_REASON -> {
         member(out, name);
         out.append(event.getLong(f));
         out.append(',');

@@ -175,6 +175,8 @@ public final class EventView {
       case ARGS -> getArgs(f);
       case TIMESTAMP -> getInstant(f);
       case BYTES -> hex(f);
+      case L4_ENDPOINT -> L4Endpoint.format(buffer, base + f.offset());
+      case TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY, SKB_DROP_REASON -> getLong(f);
     };
   }
 
@@ -200,6 +202,12 @@ public final class EventView {
         yield mode == 0 ? "0" : "0" + Long.toOctalString(mode);
       }
       case BYTES -> hex(f);
+      case L4_ENDPOINT -> L4Endpoint.format(buffer, base + f.offset());
+      case TCP_STATE -> TcpState.name(getLong(f));
+      case TCP_FLAGS -> TcpFlags.format(getLong(f));
+      case IP_PROTOCOL -> IpProtocol.name(getLong(f));
+      case SOCK_FAMILY -> SockFamily.name(getLong(f));
+      case SKB_DROP_REASON -> SkbDropReason.name(getLong(f));
     };
   }
 

@@ -23,7 +23,19 @@ public enum FieldFormat {
   /** {@code gadget_file_mode}: shown in octal. */
   FILE_MODE,
   /** Anything else: shown as hex. */
-  BYTES;
+  BYTES,
+  /** {@code gadget_l4endpoint}: an address and port, shown as {@code 10.0.0.1:80}/{@code [::1]:80}. */
+  L4_ENDPOINT,
+  /** {@code gadget_tcp_state}: shown by name ({@code ESTABLISHED}). */
+  TCP_STATE,
+  /** {@code gadget_tcp_flags}: shown as {@code SYN|ACK}. */
+  TCP_FLAGS,
+  /** {@code gadget_ip_protocol}: shown by name ({@code TCP}). */
+  IP_PROTOCOL,
+  /** {@code gadget_sock_family}: shown by name ({@code AF_INET6}). */
+  SOCK_FAMILY,
+  /** {@code gadget_skb_drop_reason}: shown by the running kernel's name ({@code NETFILTER_DROP}). */
+  SKB_DROP_REASON;
 
   /** The format a well-known typedef stands for, or null for an ordinary typedef. */
   static FieldFormat ofTypedef(String typedefName) {
@@ -39,6 +51,12 @@ public enum FieldFormat {
       case "gadget_bool" -> BOOL;
       case "gadget_args" -> ARGS;
       case "gadget_comm", "gadget_path" -> STRING;
+      case "gadget_l4endpoint" -> L4_ENDPOINT;
+      case "gadget_tcp_state" -> TCP_STATE;
+      case "gadget_tcp_flags" -> TCP_FLAGS;
+      case "gadget_ip_protocol" -> IP_PROTOCOL;
+      case "gadget_sock_family" -> SOCK_FAMILY;
+      case "gadget_skb_drop_reason" -> SKB_DROP_REASON;
       default -> null;
     };
   }

@@ -31,7 +31,8 @@ public final class AwaitableList<T> {
       long left = deadline - System.nanoTime();
       if (left <= 0) {
         throw new AssertionError(
-            "no matching event within " + timeout + " among " + items.size() + " events");
+            "no matching event within " + timeout + " among " + items.size() + " events; the last: "
+                + items.subList(Math.max(0, items.size() - 5), items.size()));
       }
       wait(Math.max(1, left / 1_000_000));
     }

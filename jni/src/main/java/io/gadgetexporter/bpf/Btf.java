@@ -6,8 +6,12 @@ import io.gadgetexporter.bpf.internal.Cleaners;
 import io.gadgetexporter.bpf.internal.Native;
 import java.lang.ref.Cleaner;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongFunction;
 
 /**
  * BPF Type Format: the C types a BPF object was compiled with (or the running kernel's). The agent
@@ -61,27 +65,50 @@ public final class Btf implements AutoCloseable {
    */
   public Optional<BtfStruct> struct(String name) {
     requireNonNull(name, "name");
-    Object[] raw;
-    if (owner != null) {
-      synchronized (owner) {
-        owner.liveHandle();
-        raw = Native.btfStruct(objectBtf, name);
-      }
-    } else {
-      synchronized (own) {
-        long h = own.get();
-        if (h == 0) {
-          throw new IllegalStateException("the kernel's BTF is closed");
-        }
-        raw = Native.btfStruct(h, name);
-      }
-    }
+    Object[] raw = query(h -> Native.btfStruct(h, name));
     if (raw == null) {
       return Optional.empty();
     }
     BtfStruct s = decode(raw);
     // typedef struct { ... } name_t: the struct is anonymous, the typedef is its name.
     return Optional.of(s.name().isEmpty() ? new BtfStruct(name, s.size(), s.fields()) : s);
+  }
+
+  /**
+   * The enumerators of {@code enum name}, value to name in declaration order; empty when there is
+   * no such enum. For kernel enums whose values differ between versions ({@code enum
+   * skb_drop_reason}).
+   */
+  public Optional<Map<Long, String>> enumValues(String name) {
+    requireNonNull(name, "name");
+    Object[] raw = query(h -> Native.btfEnum(h, name));
+    if (raw == null) {
+      return Optional.empty();
+    }
+    long[] values = (long[]) raw[0];
+    String[] names = (String[]) raw[1];
+    Map<Long, String> out = new LinkedHashMap<>();
+    for (int i = 0; i < values.length; i++) {
+      out.putIfAbsent(values[i], names[i]); // aliases (FOO_MAX = FOO_LAST) keep the first name
+    }
+    return Optional.of(Collections.unmodifiableMap(out));
+  }
+
+  /** Runs a native query on the BTF handle, which stays valid (not freed) while it runs. */
+  private <T> T query(LongFunction<T> call) {
+    if (owner != null) {
+      synchronized (owner) {
+        owner.liveHandle();
+        return call.apply(objectBtf);
+      }
+    }
+    synchronized (own) {
+      long h = own.get();
+      if (h == 0) {
+        throw new IllegalStateException("the kernel's BTF is closed");
+      }
+      return call.apply(h);
+    }
   }
 
   /** Reassembles the flat arrays btf.c returns; layouts are documented there. */

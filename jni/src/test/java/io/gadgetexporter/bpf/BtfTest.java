@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.gadgetexporter.bpf.BtfField.Kind;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -186,6 +187,21 @@ class BtfTest {
       kernel.close();
       assertThatThrownBy(() -> kernel.struct("task_struct"))
           .isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  @Test
+  void readsTheKernelsEnums() {
+    try (Btf kernel = Btf.vmlinux()) {
+      // A UAPI enum: its values are fixed.
+      Map<Long, String> helpers = kernel.enumValues("bpf_func_id").orElseThrow();
+      assertThat(helpers).containsEntry(0L, "BPF_FUNC_unspec").containsEntry(1L, "BPF_FUNC_map_lookup_elem");
+      // One whose values move between versions: what the drop-reason names are read for.
+      Map<Long, String> reasons = kernel.enumValues("skb_drop_reason").orElseThrow();
+      assertThat(reasons.values())
+          .contains("SKB_DROP_REASON_NOT_SPECIFIED", "SKB_DROP_REASON_NETFILTER_DROP");
+      assertThat(kernel.enumValues("no_such_enum")).isEmpty();
+      assertThat(kernel.enumValues("task_struct")).as("a struct, not an enum").isEmpty();
     }
   }
 }

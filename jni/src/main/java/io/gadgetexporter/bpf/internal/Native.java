@@ -158,6 +158,9 @@ public final class Native {
   /** {int[] numbers, String[] names} (layout in btf.c), or null when there is no such struct. */
   public static native Object[] btfStruct(long btf, String name);
 
+  /** {long[] values, String[] names} of an enum, or null when there is no such enum. */
+  public static native Object[] btfEnum(long btf, String name);
+
   public static native long btfLoadVmlinux();
 
   public static native void btfFree(long btf);
