@@ -64,17 +64,7 @@ static __always_inline void emit(const struct sock *sk, const char type[TYPE_LEN
 	e->timestamp = bpf_ktime_get_boot_ns();
 	e->mntns_id = mntns_id;
 	e->netns_id = gadget_sock_netns_id(sk);
-	if (owner) {
-		e->pid = owner->pid;
-		e->tid = owner->tid;
-		e->uid = owner->uid;
-		__builtin_memcpy(e->comm, owner->comm, sizeof(e->comm));
-	} else {
-		e->pid = 0;
-		e->tid = 0;
-		e->uid = 0;
-		e->comm[0] = 0;
-	}
+	gadget_sock_owner_copy(e, owner);
 	e->error = error;
 	gadget_sock_endpoints(sk, &e->src, &e->dst);
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);

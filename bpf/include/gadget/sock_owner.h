@@ -22,8 +22,10 @@
  * container is never mistaken for one of unknown owner. Sockets opened before the gadget started
  * have no owner until one of the steps above: their events carry pid 0, an empty comm and mntns 0.
  *
- * Include after gadget.h; call gadget_sock_owner_track_state() from tp_btf/inet_sock_set_state
- * and gadget_sock_owner_accepted() from the exits of accept and accept4.
+ * Include after gadget.h (and bpf_tracing.h); either write GADGET_SOCK_OWNER_PROGRAMS once (the
+ * three tracking programs, for a gadget that only needs the owners), or call
+ * gadget_sock_owner_track_state() from tp_btf/inet_sock_set_state and gadget_sock_owner_accepted()
+ * from the exits of accept and accept4 in programs of its own.
  */
 #ifndef GADGET_SOCK_OWNER_H
 #define GADGET_SOCK_OWNER_H
@@ -91,6 +93,23 @@ static __always_inline struct gadget_sock_owner *gadget_sock_owner_of(const void
 	return bpf_map_lookup_elem(&sock_owners, &key);
 }
 
+/* Copies `owner` (NULL: unknown, zeros) into an event's pid, tid, uid and comm fields. */
+#define gadget_sock_owner_copy(e, owner)                                             \
+	do {                                                                         \
+		const struct gadget_sock_owner *o_ = (owner);                        \
+		if (o_) {                                                            \
+			(e)->pid = o_->pid;                                          \
+			(e)->tid = o_->tid;                                          \
+			(e)->uid = o_->uid;                                          \
+			__builtin_memcpy((e)->comm, o_->comm, sizeof((e)->comm));    \
+		} else {                                                             \
+			(e)->pid = 0;                                                \
+			(e)->tid = 0;                                                \
+			(e)->uid = 0;                                                \
+			(e)->comm[0] = 0;                                            \
+		}                                                                    \
+	} while (0)
+
 static __always_inline void gadget_sock_owner_forget(const struct sock *sk)
 {
 	__u64 key = (__u64)sk;
@@ -146,5 +165,30 @@ static __always_inline struct sock *gadget_sock_owner_accepted(long fd,
 	gadget_sock_owner_note(sk, owner);
 	return sk;
 }
+
+/* The tracking programs, for gadgets whose own hooks only look owners up. */
+#define GADGET_SOCK_OWNER_PROGRAMS                                                 \
+	SEC("tp_btf/inet_sock_set_state")                                          \
+	int BPF_PROG(sock_owner_set_state, const struct sock *sk, int oldstate,   \
+		     int newstate)                                                 \
+	{                                                                          \
+		if (gadget_sock_is_tcp(sk))                                        \
+			gadget_sock_owner_track_state(sk, newstate);               \
+		return 0;                                                          \
+	}                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_accept4")                                \
+	int sock_owner_accept4(struct trace_event_raw_sys_exit *ctx)               \
+	{                                                                          \
+		struct gadget_sock_owner owner;                                    \
+		gadget_sock_owner_accepted(ctx->ret, &owner);                      \
+		return 0;                                                          \
+	}                                                                          \
+	SEC("tracepoint/syscalls/sys_exit_accept")                                 \
+	int sock_owner_accept(struct trace_event_raw_sys_exit *ctx)                \
+	{                                                                          \
+		struct gadget_sock_owner owner;                                    \
+		gadget_sock_owner_accepted(ctx->ret, &owner);                      \
+		return 0;                                                          \
+	}
 
 #endif /* GADGET_SOCK_OWNER_H */

@@ -1,0 +1,73 @@
+package io.gadgetexporter.gadget;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.gadgetexporter.container.ContainerCollection;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * trace_tcpretrans in the real kernel: a connection in a private network namespace whose server
+ * port a netfilter rule cuts off after it was established, so the client retransmits.
+ */
+class TraceTcpretransTest {
+  private static final Duration WAIT = Duration.ofSeconds(15);
+
+  @ParameterizedTest
+  @ValueSource(strings = {"127.0.0.1", "::1"})
+  void dataDroppedOnTheWayIsRetransmittedByTheConnectingProcess(String address) throws Exception {
+    RecordingSink sink = new RecordingSink();
+    try (GadgetInstance retrans = GadgetTesting.instance("trace_tcpretrans", "", sink)) {
+      retrans.start();
+      try (NetnsPeer peer = NetnsPeer.start(address)) {
+        peer.dropToServerPort("input");
+        peer.send();
+        String client = endpoint(address, peer.clientPort);
+        String server = endpoint(address, peer.serverPort);
+
+        // Retransmitted from the RTO timer (softirq): the process is the socket's owner.
+        RecordingSink.Recorded e =
+            sink.await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), WAIT);
+        assertThat(e.value("pid")).isEqualTo(peer.pid());
+        assertThat(e.text("comm")).isEqualTo("java");
+        assertThat(e.value("netns_id")).isEqualTo(peer.netnsId());
+        assertThat(e.value("mntns_id")).isEqualTo(TraceTcpTest.namespace("mnt"));
+        assertThat(e.text("state")).isEqualTo("ESTABLISHED");
+        assertThat(e.value("state")).isEqualTo(1L);
+        assertThat(e.text("tcpflags")).isEqualTo("PSH|ACK");
+        assertThat(e.value("tcpflags")).isEqualTo(0x18L);
+        // The peer's sockets are Java's default, dual-stack: AF_INET6 even for 127.0.0.1.
+        assertThat(e.text("family")).isEqualTo("AF_INET6");
+      }
+    }
+  }
+
+  @Test
+  void mountNamespaceFilterDropsRetransmissionsOfUnselectedOwners() throws Exception {
+    RecordingSink sink = new RecordingSink();
+    try (GadgetInstance retrans =
+        GadgetTesting.instance(
+            "trace_tcpretrans",
+            "    selector:\n      containers: [no-such-container]\n",
+            sink,
+            "",
+            new ContainerCollection(0, System::nanoTime))) {
+      retrans.start();
+      long filteredBefore = retrans.filteredTotal();
+      try (NetnsPeer peer = NetnsPeer.start("127.0.0.1")) {
+        peer.dropToServerPort("input");
+        peer.send();
+        TraceTcpTest.awaitFiltered(retrans, filteredBefore + 1);
+        String server = endpoint("127.0.0.1", peer.serverPort);
+        assertThat(sink.events()).noneMatch(r -> server.equals(r.text("dst")));
+      }
+    }
+  }
+
+  /** How the gadgets write an endpoint. */
+  static String endpoint(String address, int port) {
+    return (address.contains(":") ? "[" + address + "]" : address) + ":" + port;
+  }
+}
