@@ -22,6 +22,9 @@ if [[ "${1:-build}" == test ]]; then
   # port). The package's postinst asks invoke-rc.d to start its service: denied where a
   # policy-rc.d forbids it (Docker images), else a daemon on :9090 that the tests do not use.
   required+=(prometheus)
+  # The network gadgets' tests (trace_tcpretrans, trace_tcpdrop) cut a connection with an
+  # nftables rule inside a private network namespace (unshare -n, ip link set lo up, nsenter).
+  required+=(nftables iproute2)
   # The peers the overhead benchmark compares against; the benchmark skips what is absent.
   optional+=(bpftrace libbpf-tools)
 fi

@@ -2,6 +2,8 @@ package io.gadgetexporter.gadget;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gadgetexporter.bpf.BtfField;
+import io.gadgetexporter.bpf.BtfField.Kind;
 import io.gadgetexporter.bpf.BtfStruct;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -38,6 +40,49 @@ class EventViewTest {
     assertThat(view.value(schema.field("args").orElseThrow()))
         .isEqualTo(List.of("cat", "-n", "file"));
     assertThat(view.text(schema.field("err").orElseThrow())).isEqualTo("EACCES");
+  }
+
+  @Test
+  void networkTypesAreRecognisedByTheirTypedefs() {
+    GadgetSpec spec =
+        GadgetSpec.parse(
+            "name: net\ndescription: d\nevent: event\nfields:\n  dst: {}\n  state: {}\n"
+                + "  flags: {}\n  proto: {}\n  family: {}\n  reason: {}\n",
+            "net.yaml");
+    EventSchema schema =
+        EventSchema.of(
+            new BtfStruct(
+                "event",
+                32,
+                List.of(
+                    // A typedef'd struct: BTF kind STRUCT, the typedef names it.
+                    new BtfField(
+                        "dst", 0, 20, Kind.STRUCT, "gadget_l4endpoint", false, null, 0, 0,
+                        "gadget_l4endpoint", 0, 0, null),
+                    BtfFields.scalar("state", 20, 1, false, "gadget_tcp_state"),
+                    BtfFields.scalar("flags", 22, 2, false, "gadget_tcp_flags"),
+                    BtfFields.scalar("proto", 24, 2, false, "gadget_ip_protocol"),
+                    BtfFields.scalar("family", 26, 2, false, "gadget_sock_family"),
+                    BtfFields.scalar("reason", 28, 4, false, "gadget_skb_drop_reason"))),
+            spec);
+    ByteBuffer b = ByteBuffer.allocate(32).order(ByteOrder.nativeOrder());
+    b.put(0, (byte) 10).put(3, (byte) 1).putShort(16, (short) 80).put(18, (byte) 4);
+    b.put(20, (byte) 2).putShort(22, (short) 0x12).putShort(24, (short) 6);
+    b.putShort(26, (short) 2).putInt(28, 99_999);
+    EventView view = new EventView(schema, BootClock.fixed(0));
+    assertThat(view.bind(b, 0, 32)).isTrue();
+
+    EventField dst = schema.field("dst").orElseThrow();
+    assertThat(dst.format()).isEqualTo(FieldFormat.L4_ENDPOINT);
+    assertThat(view.text(dst)).isEqualTo("10.0.0.1:80");
+    assertThat(view.value(dst)).isEqualTo("10.0.0.1:80");
+    assertThat(view.text(schema.field("state").orElseThrow())).isEqualTo("SYN_SENT");
+    assertThat(view.value(schema.field("state").orElseThrow())).isEqualTo(2L);
+    assertThat(view.text(schema.field("flags").orElseThrow())).isEqualTo("SYN|ACK");
+    assertThat(view.text(schema.field("proto").orElseThrow())).isEqualTo("TCP");
+    assertThat(view.text(schema.field("family").orElseThrow())).isEqualTo("AF_INET");
+    assertThat(view.text(schema.field("reason").orElseThrow())).isEqualTo("reason 99999");
+    assertThat(view.value(schema.field("reason").orElseThrow())).isEqualTo(99_999L);
   }
 
   @Test

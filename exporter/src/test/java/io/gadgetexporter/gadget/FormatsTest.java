@@ -2,6 +2,10 @@ package io.gadgetexporter.gadget;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gadgetexporter.bpf.Btf;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /** Human forms of raw values. */
@@ -23,5 +27,82 @@ class FormatsTest {
     assertThat(OpenFlags.format(04010000)).isEqualTo("O_RDONLY|O_SYNC");
     assertThat(OpenFlags.format(010000)).isEqualTo("O_RDONLY|O_DSYNC");
     assertThat(OpenFlags.format(0x80000000L)).isEqualTo("O_RDONLY|020000000000");
+  }
+
+  @Test
+  void endpoints() {
+    assertThat(endpoint(4, 80, 10, 0, 0, 1)).isEqualTo("10.0.0.1:80");
+    assertThat(endpoint(6, 443, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)).isEqualTo("[::1]:443");
+    assertThat(endpoint(6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).isEqualTo("[::]:0");
+    assertThat(endpoint(6, 65535, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1))
+        .as("the longest zero run is compressed, lower-case hex")
+        .isEqualTo("[2001:db8::1:0:0:1]:65535");
+    assertThat(endpoint(6, 1, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0, 1))
+        .as("a single zero group is not compressed")
+        .isEqualTo("[2001:db8:0:1:0:1:1:1]:1");
+    assertThat(endpoint(6, 22, 0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+        .isEqualTo("[fe80::]:22");
+    assertThat(endpoint(6, 8080, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1))
+        .as("IPv4-mapped, RFC 5952's mixed form")
+        .isEqualTo("[::ffff:127.0.0.1]:8080");
+    assertThat(endpoint(0, 0)).as("no endpoint").isEmpty();
+  }
+
+  /** A gadget_l4endpoint in native byte order: version, port, then the address bytes. */
+  private static String endpoint(int version, int port, int... address) {
+    ByteBuffer b = ByteBuffer.allocate(L4Endpoint.SIZE + 4).order(ByteOrder.nativeOrder());
+    for (int i = 0; i < address.length; i++) {
+      b.put(2 + i, (byte) address[i]);
+    }
+    b.putShort(2 + 16, (short) port);
+    b.put(2 + 18, (byte) version);
+    return L4Endpoint.format(b, 2);
+  }
+
+  @Test
+  void tcpStatesAndFlags() {
+    assertThat(TcpState.name(1)).isEqualTo("ESTABLISHED");
+    assertThat(TcpState.name(10)).isEqualTo("LISTEN");
+    assertThat(TcpState.name(12)).isEqualTo("NEW_SYN_RECV");
+    assertThat(TcpState.name(0)).isEmpty();
+    assertThat(TcpState.name(99)).isEqualTo("state 99");
+    assertThat(TcpFlags.format(0x12)).isEqualTo("SYN|ACK");
+    assertThat(TcpFlags.format(0x18)).isEqualTo("PSH|ACK");
+    assertThat(TcpFlags.format(0x1c4)).isEqualTo("RST|ECE|CWR|AE");
+    assertThat(TcpFlags.format(0)).isEmpty();
+    assertThat(TcpFlags.format(0x1001)).isEqualTo("FIN|0x1000");
+  }
+
+  @Test
+  void protocolsAndFamilies() {
+    assertThat(IpProtocol.name(6)).isEqualTo("TCP");
+    assertThat(IpProtocol.name(17)).isEqualTo("UDP");
+    assertThat(IpProtocol.name(58)).isEqualTo("ICMPV6");
+    assertThat(IpProtocol.name(262)).isEqualTo("MPTCP");
+    assertThat(IpProtocol.name(99)).isEqualTo("protocol 99");
+    assertThat(SockFamily.name(2)).isEqualTo("AF_INET");
+    assertThat(SockFamily.name(10)).isEqualTo("AF_INET6");
+    assertThat(SockFamily.name(1)).isEqualTo("AF_UNIX");
+    assertThat(SockFamily.name(99)).isEqualTo("family 99");
+  }
+
+  @Test
+  void dropReasonsComeFromTheKernelEnum() {
+    Map<Long, String> names =
+        SkbDropReason.names(
+            Map.of(2L, "SKB_DROP_REASON_NOT_SPECIFIED", 12L, "SKB_DROP_REASON_NETFILTER_DROP"));
+    assertThat(SkbDropReason.name(12, names)).isEqualTo("NETFILTER_DROP");
+    assertThat(SkbDropReason.name(2, names)).isEqualTo("NOT_SPECIFIED");
+    assertThat(SkbDropReason.name(7, names)).isEqualTo("reason 7");
+    // The running kernel's own table (this machine has BTF): its NETFILTER_DROP, by its value.
+    try (Btf kernel = Btf.vmlinux()) {
+      long netfilterDrop =
+          kernel.enumValues("skb_drop_reason").orElseThrow().entrySet().stream()
+              .filter(e -> e.getValue().equals("SKB_DROP_REASON_NETFILTER_DROP"))
+              .findFirst()
+              .orElseThrow()
+              .getKey();
+      assertThat(SkbDropReason.name(netfilterDrop)).isEqualTo("NETFILTER_DROP");
+    }
   }
 }
