@@ -23,6 +23,11 @@
 
 #define TYPE_LEN 8
 
+enum type { CONNECT, ACCEPT, CLOSE };
+
+/* The event's `type` text, each padded to TYPE_LEN: copied whole into the record. */
+static const char type_names[][TYPE_LEN] = {"connect", "accept", "close"};
+
 /* Field order here is about alignment (no holes); gadget.yaml gives the column order. */
 struct event {
 	gadget_timestamp timestamp;
@@ -50,7 +55,7 @@ const volatile bool failed_only = false;
  * Emits one event for `sk`, attributed to `owner` (NULL: unknown, mntns 0). `state` is the state
  * the event is about (see gadget.yaml).
  */
-static __always_inline void emit(const struct sock *sk, const char type[TYPE_LEN],
+static __always_inline void emit(const struct sock *sk, enum type type,
 				 const struct gadget_sock_owner *owner, int error, int state)
 {
 	__u64 mntns_id = owner ? owner->mntns_id : 0;
@@ -69,7 +74,7 @@ static __always_inline void emit(const struct sock *sk, const char type[TYPE_LEN
 	gadget_sock_endpoints(sk, &e->src, &e->dst);
 	e->family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	e->state = state;
-	__builtin_memcpy(e->type, type, TYPE_LEN);
+	__builtin_memcpy(e->type, type_names[type], TYPE_LEN);
 	gadget_submit(e);
 }
 
@@ -105,7 +110,7 @@ int BPF_PROG(set_state, const struct sock *sk, int oldstate, int newstate)
 	}
 	if (newstate == TCP_ESTABLISHED) {
 		if (oldstate == TCP_SYN_SENT && !failed_only)
-			emit(sk, "connect", gadget_sock_owner_of(sk), 0, oldstate);
+			emit(sk, CONNECT, gadget_sock_owner_of(sk), 0, oldstate);
 		return 0;
 	}
 	if (newstate != TCP_CLOSE)
@@ -126,12 +131,12 @@ int BPF_PROG(set_state, const struct sock *sk, int oldstate, int newstate)
 		if (!error)
 			error = BPF_CORE_READ(sk, sk_err_soft);
 		if (error)
-			emit(sk, "connect", has_owner ? &owner : NULL, error, oldstate);
+			emit(sk, CONNECT, has_owner ? &owner : NULL, error, oldstate);
 		return 0;
 	}
 	if (connect_only || failed_only || !was_established(oldstate))
 		return 0;
-	emit(sk, "close", has_owner ? &owner : NULL, 0, oldstate);
+	emit(sk, CLOSE, has_owner ? &owner : NULL, 0, oldstate);
 	return 0;
 }
 
@@ -144,7 +149,7 @@ static __always_inline int on_accept_exit(struct trace_event_raw_sys_exit *ctx)
 	sk = gadget_sock_owner_accepted(ctx->ret, &owner);
 	if (!sk || connect_only || failed_only)
 		return 0;
-	emit(sk, "accept", &owner, 0, BPF_CORE_READ(sk, __sk_common.skc_state));
+	emit(sk, ACCEPT, &owner, 0, BPF_CORE_READ(sk, __sk_common.skc_state));
 	return 0;
 }
 

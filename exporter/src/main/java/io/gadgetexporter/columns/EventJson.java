@@ -114,7 +114,7 @@ public final class EventJson {
         member(out, name);
         out.append(event.getLong(f) != 0);
       }
-      case STRING, BYTES -> stringMember(out, name, event.text(f));
+      case STRING, BYTES, L4_ENDPOINT -> stringMember(out, name, event.text(f));
       case ARGS -> {
         member(out, name);
         out.append('[');
@@ -142,7 +142,6 @@ public final class EventJson {
           stringMember(out, "error", event.text(f));
         }
       }
-      case L4_ENDPOINT -> stringMember(out, name, event.text(f));
       case ERRNO, OPEN_FLAGS, FILE_MODE, TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY,
           SKB_DROP_REASON -> {
         member(out, name);

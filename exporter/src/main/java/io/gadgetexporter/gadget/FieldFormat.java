@@ -24,7 +24,7 @@ public enum FieldFormat {
   FILE_MODE,
   /** Anything else: shown as hex. */
   BYTES,
-  /** {@code gadget_l4endpoint}: an address and port, shown as {@code 10.0.0.1:80}/{@code [::1]:80}. */
+  /** {@code gadget_l4endpoint}: address and port, as {@code 10.0.0.1:80}, {@code [::1]:80}. */
   L4_ENDPOINT,
   /** {@code gadget_tcp_state}: shown by name ({@code ESTABLISHED}). */
   TCP_STATE,
@@ -34,7 +34,7 @@ public enum FieldFormat {
   IP_PROTOCOL,
   /** {@code gadget_sock_family}: shown by name ({@code AF_INET6}). */
   SOCK_FAMILY,
-  /** {@code gadget_skb_drop_reason}: shown by the running kernel's name ({@code NETFILTER_DROP}). */
+  /** {@code gadget_skb_drop_reason}: the running kernel's name for it ({@code NETFILTER_DROP}). */
   SKB_DROP_REASON;
 
   /** The format a well-known typedef stands for, or null for an ordinary typedef. */

@@ -2,7 +2,9 @@ package io.gadgetexporter.gadget;
 
 /** TCP header flags as {@code SYN|ACK}, in the header's bit order. */
 public final class TcpFlags {
-  private static final String[] NAMES = {"FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"};
+  private static final String[] NAMES = {
+    "FIN", "SYN", "RST", "PSH", "ACK", "URG", "ECE", "CWR", "AE"
+  };
 
   private TcpFlags() {}
 

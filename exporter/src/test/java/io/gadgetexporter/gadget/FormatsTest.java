@@ -32,7 +32,8 @@ class FormatsTest {
   @Test
   void endpoints() {
     assertThat(endpoint(4, 80, 10, 0, 0, 1)).isEqualTo("10.0.0.1:80");
-    assertThat(endpoint(6, 443, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1)).isEqualTo("[::1]:443");
+    assertThat(endpoint(6, 443, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1))
+        .isEqualTo("[::1]:443");
     assertThat(endpoint(6, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).isEqualTo("[::]:0");
     assertThat(endpoint(6, 65535, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1))
         .as("the longest zero run is compressed, lower-case hex")

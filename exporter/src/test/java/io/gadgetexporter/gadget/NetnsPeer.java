@@ -49,7 +49,9 @@ public final class NetnsPeer implements AutoCloseable {
     Process p =
         new ProcessBuilder(
                 "unshare", "-n", "sh", "-c",
-                "ip link set lo up && exec \"$0\" -cp \"$1\" " + NetnsPeer.class.getName() + " \"$2\"",
+                "ip link set lo up && exec \"$0\" -cp \"$1\" "
+                    + NetnsPeer.class.getName()
+                    + " \"$2\"",
                 java, classpath, address)
             .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();

@@ -75,8 +75,8 @@ class TraceBindTest {
       bind.start();
       first.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
       int port = ((InetSocketAddress) first.getLocalAddress()).getPort();
-      assertThatThrownBy(() -> second.bind(new InetSocketAddress(InetAddress.getByName(address), port)))
-          .isInstanceOf(BindException.class);
+      InetSocketAddress taken = new InetSocketAddress(InetAddress.getByName(address), port);
+      assertThatThrownBy(() -> second.bind(taken)).isInstanceOf(BindException.class);
 
       String asked = host + ":" + port;
       RecordingSink.Recorded e =

@@ -44,7 +44,8 @@ class TraceTcpTest {
     }
 
     ServerSocketChannel server() throws IOException {
-      ServerSocketChannel s = family == null ? ServerSocketChannel.open() : ServerSocketChannel.open(family);
+      ServerSocketChannel s =
+          family == null ? ServerSocketChannel.open() : ServerSocketChannel.open(family);
       return s.bind(new InetSocketAddress(InetAddress.getByName(address), 0));
     }
 
@@ -105,10 +106,12 @@ class TraceTcpTest {
       assertThat(accept.value("mntns_id")).isEqualTo(namespace("mnt"));
 
       // Both closes, in softirq context, attributed to the process that closed.
-      RecordingSink.Recorded clientClose = sink.await(r -> is(r, "close", clientEnd, serverEnd), WAIT);
+      RecordingSink.Recorded clientClose =
+          sink.await(r -> is(r, "close", clientEnd, serverEnd), WAIT);
       assertThat(clientClose.value("pid")).isEqualTo(PID);
       assertThat(clientClose.text("state")).as("closed first").isIn("FIN_WAIT2", "CLOSING");
-      RecordingSink.Recorded serverClose = sink.await(r -> is(r, "close", serverEnd, clientEnd), WAIT);
+      RecordingSink.Recorded serverClose =
+          sink.await(r -> is(r, "close", serverEnd, clientEnd), WAIT);
       assertThat(serverClose.value("pid")).isEqualTo(PID);
       assertThat(serverClose.text("state")).as("the peer closed first").isEqualTo("LAST_ACK");
       assertThat(serverClose.value("netns_id")).isEqualTo(namespace("net"));
@@ -141,10 +144,12 @@ class TraceTcpTest {
         assertThat(accepted.read(ByteBuffer.allocate(1))).isEqualTo(-1);
         accepted.close();
 
-        RecordingSink.Recorded connect = sink.await(r -> is(r, "connect", clientEnd, serverEnd), WAIT);
+        RecordingSink.Recorded connect =
+            sink.await(r -> is(r, "connect", clientEnd, serverEnd), WAIT);
         assertThat(connect.value("pid")).isEqualTo(client.pid());
         assertThat(connect.text("comm")).isEqualTo("bash");
-        RecordingSink.Recorded accept = sink.await(r -> is(r, "accept", serverEnd, clientEnd), WAIT);
+        RecordingSink.Recorded accept =
+            sink.await(r -> is(r, "accept", serverEnd, clientEnd), WAIT);
         assertThat(accept.value("pid")).isEqualTo(PID);
         assertThat(sink.await(r -> is(r, "close", clientEnd, serverEnd), WAIT).value("pid"))
             .isEqualTo(client.pid());
@@ -165,9 +170,9 @@ class TraceTcpTest {
         closedPort = ((InetSocketAddress) s.getLocalAddress()).getPort();
       }
       SocketChannel client = lo.client();
-      assertThatThrownBy(
-              () -> client.connect(new InetSocketAddress(InetAddress.getByName(lo.address), closedPort)))
-          .isInstanceOf(ConnectException.class);
+      InetSocketAddress closed =
+          new InetSocketAddress(InetAddress.getByName(lo.address), closedPort);
+      assertThatThrownBy(() -> client.connect(closed)).isInstanceOf(ConnectException.class);
       client.close();
 
       String dst = lo.endpoint(closedPort);

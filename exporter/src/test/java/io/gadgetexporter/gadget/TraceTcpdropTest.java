@@ -132,7 +132,8 @@ class TraceTcpdropTest {
         address.contains(":") ? StandardProtocolFamily.INET6 : StandardProtocolFamily.INET;
     int closedPort;
     try (ServerSocketChannel s = ServerSocketChannel.open(family)) {
-      closedPort = ((InetSocketAddress) s.bind(new InetSocketAddress(ip, 0)).getLocalAddress()).getPort();
+      s.bind(new InetSocketAddress(ip, 0));
+      closedPort = ((InetSocketAddress) s.getLocalAddress()).getPort();
     }
     SocketChannel c = SocketChannel.open(family);
     c.bind(new InetSocketAddress(ip, 0));

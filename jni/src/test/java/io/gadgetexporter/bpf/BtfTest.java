@@ -195,7 +195,9 @@ class BtfTest {
     try (Btf kernel = Btf.vmlinux()) {
       // A UAPI enum: its values are fixed.
       Map<Long, String> helpers = kernel.enumValues("bpf_func_id").orElseThrow();
-      assertThat(helpers).containsEntry(0L, "BPF_FUNC_unspec").containsEntry(1L, "BPF_FUNC_map_lookup_elem");
+      assertThat(helpers)
+          .containsEntry(0L, "BPF_FUNC_unspec")
+          .containsEntry(1L, "BPF_FUNC_map_lookup_elem");
       // One whose values move between versions: what the drop-reason names are read for.
       Map<Long, String> reasons = kernel.enumValues("skb_drop_reason").orElseThrow();
       assertThat(reasons.values())
