@@ -322,6 +322,12 @@ public final class ContainerCollection {
     if (c != null) {
       return c;
     }
+    // Known only by its network namespace (a packet dropped in softirq, no process), and that is
+    // the host's: the host. Host-network pods share it, but their events with a process carry
+    // their own mount namespace and resolved above.
+    if (mntnsId == 0 && netnsId != 0 && netnsId == hostNetnsId) {
+      return Container.HOST;
+    }
     c = idx.byCgroup().get(cgroupId);
     if (c != null) {
       return c;

@@ -54,6 +54,14 @@ class ContainerCollectionTest {
   }
 
   @Test
+  void anEventKnownOnlyByTheHostsNetworkNamespaceIsTheHost() {
+    collection.add(Containers.plain("hostnet", 11, HOST_NET, 0));
+    // No process (mntns 0): a packet in the host's network namespace.
+    assertThat(collection.resolve(0, HOST_NET, 0)).isSameAs(Container.HOST);
+    assertThat(collection.resolve(0, 4026532999L, 0)).isNull();
+  }
+
+  @Test
   void aNetworkNamespaceSharedByAPodResolvesToThePodOnly() {
     collection.add(Containers.inPod("app", "shop", "web-1", "app", Map.of(), 11, 50));
     collection.add(Containers.inPod("sidecar", "shop", "web-1", "proxy", Map.of(), 12, 50));
