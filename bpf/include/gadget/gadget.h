@@ -178,4 +178,26 @@ static __always_inline void gadget_output(void *data, __u64 size)
 		gadget_count_lost();
 }
 
+/*
+ * For aggregating gadgets (gadget.yaml `aggregate:`), whose numbers live in a hash map the agent
+ * empties every interval: the value for `key`, inserted as a copy of `init` when absent. Adds go
+ * into the returned value with __sync_fetch_and_add (other CPUs update the same element).
+ * Returns NULL, counted in gadget_lost, when the map is full (E2BIG; or out of memory for a
+ * BPF_F_NO_PREALLOC map), or when the agent's read took the new element out before this lookup:
+ * what the caller meant to add is then lost, and counted.
+ */
+static __always_inline void *gadget_aggregate_slot(void *map, const void *key, const void *init)
+{
+	void *value = bpf_map_lookup_elem(map, key);
+
+	if (value)
+		return value;
+	/* BPF_NOEXIST: another CPU may insert the same key first (-EEXIST); its element is used. */
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	value = bpf_map_lookup_elem(map, key);
+	if (!value)
+		gadget_count_lost();
+	return value;
+}
+
 #endif /* GADGET_GADGET_H */

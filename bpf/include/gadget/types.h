@@ -54,6 +54,10 @@ typedef __u32 gadget_open_flags;
 typedef __u32 gadget_file_mode;
 /* 0 = false, anything else = true. */
 typedef __u8 gadget_bool;
+/* A syscall number of the traced kernel's architecture (x86_64 and arm64 differ), shown by name. */
+typedef __u32 gadget_syscall_nr;
+/* The S_IFMT bits of an inode's i_mode (S_IFREG = 0100000, ...), shown as regular, socket, ... */
+typedef __u32 gadget_file_type;
 
 /*
  * A transport (L4) endpoint: an IP address and a port, shown as 10.0.0.1:80 or [::1]:80.

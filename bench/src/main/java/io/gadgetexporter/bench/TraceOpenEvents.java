@@ -54,8 +54,22 @@ final class TraceOpenEvents {
 
   static boolean isNumeric(FieldFormat format) {
     return switch (format) {
-      case NUMBER, BOOL, TIMESTAMP, ERRNO, SYSCALL_RET, OPEN_FLAGS, FILE_MODE -> true;
-      case STRING, ARGS, BYTES -> false;
+      case NUMBER,
+              BOOL,
+              TIMESTAMP,
+              ERRNO,
+              SYSCALL_RET,
+              OPEN_FLAGS,
+              FILE_MODE,
+              SYSCALL_NR,
+              FILE_TYPE,
+              TCP_STATE,
+              TCP_FLAGS,
+              IP_PROTOCOL,
+              SOCK_FAMILY,
+              SKB_DROP_REASON ->
+          true;
+      case STRING, ARGS, BYTES, L4_ENDPOINT -> false;
     };
   }
 
@@ -97,7 +111,7 @@ final class TraceOpenEvents {
                       ? "ge-bench"
                       : String.format("/tmp/gadget-exporter-bench/file-%08d.txt", i));
           case NUMBER, ERRNO, BOOL -> putInt(buffer, at, f.size(), 1000 + i);
-          case ARGS, BYTES -> {} // none in trace_open: zeros
+          case ARGS, BYTES, SYSCALL_NR, FILE_TYPE -> {} // none in trace_open: zeros
         }
       }
       offset += stride;

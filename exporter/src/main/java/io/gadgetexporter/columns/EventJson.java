@@ -142,8 +142,16 @@ public final class EventJson {
           stringMember(out, "error", event.text(f));
         }
       }
-      case ERRNO, OPEN_FLAGS, FILE_MODE, TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY,
-          SKB_DROP_REASON -> {
+      case ERRNO,
+          OPEN_FLAGS,
+          FILE_MODE,
+          TCP_STATE,
+          TCP_FLAGS,
+          IP_PROTOCOL,
+          SOCK_FAMILY,
+          SKB_DROP_REASON,
+          SYSCALL_NR,
+          FILE_TYPE -> {
         member(out, name);
         out.append(event.getLong(f));
         out.append(',');

@@ -41,7 +41,7 @@ public final class SelfMetrics {
 
   /**
    * All of this class's metrics: {@link #programs}, {@link #maps}, {@link #ringBufferSize}, {@link
-   * #instances}.
+   * #instances}, {@link #aggregates}.
    */
   public static Registration register(Meter meter, Supplier<Collection<GadgetInstance>> instances) {
     Registration r = new Registration();
@@ -49,6 +49,49 @@ public final class SelfMetrics {
     r.addAll(maps(meter, instances));
     r.addAll(ringBufferSize(meter, instances));
     r.addAll(instances(meter, instances));
+    r.addAll(aggregates(meter, instances));
+    return r;
+  }
+
+  /**
+   * For aggregating gadgets, whose rows are read from a kernel map every interval (their rows are
+   * counted by {@code gadget.events}, their full map by {@code gadget.events.lost}): {@code
+   * gadget.aggregate.rows.dropped}, rows read but cut by {@code max_rows}, and {@code
+   * gadget.aggregate.read.duration}, how long the last read took.
+   */
+  public static Registration aggregates(
+      Meter meter, Supplier<Collection<GadgetInstance>> instances) {
+    ObservableLongMeasurement dropped =
+        meter
+            .counterBuilder("gadget.aggregate.rows.dropped")
+            .setDescription(
+                "Rows an aggregating instance read from its map but did not deliver because an"
+                    + " interval had more than its max_rows parameter (the smallest by its sort"
+                    + " order).")
+            .setUnit("{row}")
+            .buildObserver();
+    ObservableDoubleMeasurement readTime =
+        meter
+            .gaugeBuilder("gadget.aggregate.read.duration")
+            .setDescription(
+                "How long the last read of an aggregating instance's map took: taking the rows"
+                    + " out of the kernel, sorting them and handing them to the outputs.")
+            .setUnit("s")
+            .buildObserver();
+    Registration r = new Registration();
+    r.add(
+        meter.batchCallback(
+            () -> {
+              for (GadgetInstance i : running(instances)) {
+                if (i.gadget().spec().isAggregate()) {
+                  Attributes a = instanceAttributes(i);
+                  dropped.record(i.rowsDroppedTotal(), a);
+                  readTime.record(i.lastReadNanos() / NANOS_PER_SECOND, a);
+                }
+              }
+            },
+            dropped,
+            readTime));
     return r;
   }
 

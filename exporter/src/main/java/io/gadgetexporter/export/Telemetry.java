@@ -226,7 +226,9 @@ public final class Telemetry implements AutoCloseable {
       Meter meter, Supplier<Collection<GadgetInstance>> instances) {
     perInstanceCounter(
         meter, "gadget.events.lost",
-        "Events the kernel dropped because the instance's ring buffer was full.", "{event}",
+        "Events the kernel dropped because the instance's ring buffer was full; for an aggregating"
+            + " gadget, counts dropped because its map was full.",
+        "{event}",
         instances, GadgetInstance::lostTotal);
     perInstanceCounter(
         meter, "gadget.events.malformed",

@@ -55,8 +55,17 @@ public final class EventSchema {
     }
   }
 
-  /** The event layout of an opened object. */
+  /**
+   * The event layout of an opened object; for an aggregating gadget, its row: the map's key and
+   * value structs as one (see {@link AggregateSpec#rowStruct}).
+   */
   static EventSchema of(BpfObject object, Gadget gadget) {
+    AggregateSpec aggregate = gadget.spec().aggregate();
+    if (aggregate != null) {
+      EventSchema rows = of(aggregate.rowStruct(object, gadget.name()), gadget.spec());
+      aggregate.sortFields(rows, gadget.name()); // a wrong sortBy is the gadget's error, said now
+      return rows;
+    }
     BtfStruct struct =
         object
             .btf()

@@ -169,7 +169,7 @@ public final class EventView {
    */
   public Object value(EventField f) {
     return switch (f.format()) {
-      case NUMBER, ERRNO, SYSCALL_RET, OPEN_FLAGS, FILE_MODE -> getLong(f);
+      case NUMBER, ERRNO, SYSCALL_RET, OPEN_FLAGS, FILE_MODE, SYSCALL_NR, FILE_TYPE -> getLong(f);
       case BOOL -> getLong(f) != 0;
       case STRING -> getString(f);
       case ARGS -> getArgs(f);
@@ -208,6 +208,8 @@ public final class EventView {
       case IP_PROTOCOL -> IpProtocol.name(getLong(f));
       case SOCK_FAMILY -> SockFamily.name(getLong(f));
       case SKB_DROP_REASON -> SkbDropReason.name(getLong(f));
+      case SYSCALL_NR -> SyscallNames.name(getLong(f));
+      case FILE_TYPE -> FileTypes.name(getLong(f));
     };
   }
 

@@ -35,7 +35,11 @@ public enum FieldFormat {
   /** {@code gadget_sock_family}: shown by name ({@code AF_INET6}). */
   SOCK_FAMILY,
   /** {@code gadget_skb_drop_reason}: the running kernel's name for it ({@code NETFILTER_DROP}). */
-  SKB_DROP_REASON;
+  SKB_DROP_REASON,
+  /** {@code gadget_syscall_nr}: a syscall number, shown by name for the agent's architecture. */
+  SYSCALL_NR,
+  /** {@code gadget_file_type}: the {@code S_IFMT} bits of a mode, shown as {@code regular}, ... */
+  FILE_TYPE;
 
   /** The format a well-known typedef stands for, or null for an ordinary typedef. */
   static FieldFormat ofTypedef(String typedefName) {
@@ -57,6 +61,8 @@ public enum FieldFormat {
       case "gadget_ip_protocol" -> IP_PROTOCOL;
       case "gadget_sock_family" -> SOCK_FAMILY;
       case "gadget_skb_drop_reason" -> SKB_DROP_REASON;
+      case "gadget_syscall_nr" -> SYSCALL_NR;
+      case "gadget_file_type" -> FILE_TYPE;
       default -> null;
     };
   }

@@ -29,6 +29,10 @@ import java.util.logging.Logger;
  * <p>The drain thread sleeps until the kernel wakes it (the ring holds more than {@code
  * wakeup_bytes}) or the drain interval passes, then copies a batch of records into one direct
  * buffer in one JNI call and decodes them in place. Nothing per event crosses JNI or allocates.
+ *
+ * <p>An aggregating gadget ({@link GadgetSpec#isAggregate()}) has no drain thread: its ring buffer
+ * is shrunk to one page and an {@link AggregateReader} empties its map every interval instead,
+ * delivering the rows through the same enrichment and sink as events.
  */
 public final class GadgetInstance implements AutoCloseable {
   private static final Logger logger = Logger.getLogger(GadgetInstance.class.getName());
@@ -73,6 +77,8 @@ public final class GadgetInstance implements AutoCloseable {
   private EventSchema schema;
   private List<String> programNames = List.of();
   private Thread drainThread;
+  /** An aggregating gadget's reader, in place of the ring buffer's drain thread; else null. */
+  private AggregateReader aggregateReader;
   private volatile boolean stopping;
 
   // Written only by the drain thread, once per batch; read by metric collection.
@@ -264,16 +270,21 @@ public final class GadgetInstance implements AutoCloseable {
         }
       }
       lostMap = object.map(LOST_MAP);
-      ByteBuffer buffer =
-          ByteBuffer.allocateDirect(DRAIN_BUFFER_BYTES).order(ByteOrder.nativeOrder());
-      RingBufferReader ring = RingBufferReader.create(object.map(EVENTS_MAP), buffer);
-      reader = ring;
-      ringBufferBytes = ring.ringSize();
       attachedPrograms = List.copyOf(attached);
       usageMaps = object.maps().stream().filter(MapUsage::reported).toList();
-      drainThread = new Thread(() -> drainLoop(ring, buffer), "drain-" + config.name());
-      drainThread.setDaemon(true);
-      drainThread.start();
+      if (gadget.spec().isAggregate()) {
+        ringBufferBytes = object.map(EVENTS_MAP).maxEntries();
+        startAggregateReader();
+      } else {
+        ByteBuffer buffer =
+            ByteBuffer.allocateDirect(DRAIN_BUFFER_BYTES).order(ByteOrder.nativeOrder());
+        RingBufferReader ring = RingBufferReader.create(object.map(EVENTS_MAP), buffer);
+        reader = ring;
+        ringBufferBytes = ring.ringSize();
+        drainThread = new Thread(() -> drainLoop(ring, buffer), "drain-" + config.name());
+        drainThread.setDaemon(true);
+        drainThread.start();
+      }
       state = State.RUNNING;
     } catch (RuntimeException | Error e) {
       // Error too (no native thread left, direct memory exhausted): nothing may stay attached.
@@ -316,7 +327,43 @@ public final class GadgetInstance implements AutoCloseable {
     }
     object.setConstant(WAKEUP_CONSTANT, config.ringBuffer().wakeupBytes());
     object.setConstant(FILTER_MODE_CONSTANT, selector.filterMode().kernelValue());
-    object.map(EVENTS_MAP).resize((int) config.ringBuffer().sizeBytes());
+    // An aggregating gadget sends nothing through the ring buffer: one page, the kernel's minimum.
+    object
+        .map(EVENTS_MAP)
+        .resize(
+            gadget.spec().isAggregate()
+                ? io.gadgetexporter.bpf.Bpf.pageSize()
+                : (int) config.ringBuffer().sizeBytes());
+    for (Map.Entry<String, String> m : gadget.spec().mapSizes().entrySet()) {
+      BpfMap map =
+          object
+              .findMap(m.getKey())
+              .orElseThrow(
+                  () ->
+                      new GadgetException(
+                          "gadget " + gadget.name() + ": mapSizes names map '" + m.getKey()
+                              + "', which the object does not have"));
+      map.resize(Math.toIntExact((Long) params.get(m.getValue())));
+    }
+  }
+
+  private void startAggregateReader() {
+    AggregateSpec spec = gadget.spec().aggregate();
+    aggregateReader =
+        new AggregateReader(
+            config.name(),
+            spec,
+            object.map(spec.map()),
+            new EventView(schema, clock, redaction),
+            (java.time.Duration) params.get(AggregateSpec.INTERVAL),
+            Math.toIntExact((Long) params.get(AggregateSpec.MAX_ROWS)),
+            clock,
+            this::deliverRows,
+            e -> {
+              failure = "aggregate reader failed: " + e;
+              state = State.FAILED;
+            });
+    aggregateReader.start();
   }
 
   /**
@@ -324,7 +371,7 @@ public final class GadgetInstance implements AutoCloseable {
    * how many rows are kept): they need no {@code const volatile} of their name.
    */
   java.util.Set<String> agentParams() {
-    return java.util.Set.of();
+    return gadget.spec().agentParams();
   }
 
   /** The selector in force. */
@@ -415,41 +462,84 @@ public final class GadgetInstance implements AutoCloseable {
 
   /** Decodes one drained batch; package-private for tests that feed it hand-made records. */
   void process(ByteBuffer buffer, int records, EventView view) {
-    EventSchema schema = view.schema();
-    boolean enrich = containers != null && schema.hasContainerKeys();
+    boolean enrich = containers != null && view.schema().hasContainerKeys();
     int offset = 0;
     long good = 0;
     long bad = 0;
     for (int i = 0; i < records; i++) {
       int length = buffer.getInt(offset);
-      if (view.bind(buffer, offset + RingBufferReader.RECORD_HEADER_BYTES, length)) {
+      if (deliver(buffer, offset + RingBufferReader.RECORD_HEADER_BYTES, length, view, enrich)) {
         good++;
-        if (enrich) {
-          view.enrich(containers);
-        }
-        try {
-          sink.accept(this, view);
-        } catch (RuntimeException e) {
-          // An output must not stop the drain; the event still counts as delivered to the agent.
-          logger.log(Level.FINE, "output failed", e);
-        }
       } else {
         bad++;
       }
       offset += RingBufferReader.RECORD_HEADER_BYTES + ((length + 7) & ~7);
     }
+    flushSink();
+    eventsTotal += good;
+    malformedTotal += bad;
+  }
+
+  /** One interval's rows of an aggregating gadget, through the same path as events. */
+  private void deliverRows(ByteBuffer rows, int rowSize, int[] order, int count, EventView view) {
+    boolean enrich = containers != null && view.schema().hasContainerKeys();
+    long good = 0;
+    for (int i = 0; i < count; i++) {
+      if (deliver(rows, order[i] * rowSize, rowSize, view, enrich)) {
+        good++;
+      }
+    }
+    flushSink();
+    eventsTotal += good;
+  }
+
+  /** Binds, enriches and hands one record to the sink; false when it is malformed. */
+  private boolean deliver(
+      ByteBuffer buffer, int offset, int length, EventView view, boolean enrich) {
+    if (!view.bind(buffer, offset, length)) {
+      return false;
+    }
+    if (enrich) {
+      view.enrich(containers);
+    }
+    try {
+      sink.accept(this, view);
+    } catch (RuntimeException e) {
+      // An output must not stop the drain; the event still counts as delivered to the agent.
+      logger.log(Level.FINE, "output failed", e);
+    }
+    return true;
+  }
+
+  private void flushSink() {
     try {
       sink.flush();
     } catch (RuntimeException e) {
       logger.log(Level.FINE, "output flush failed", e);
     }
-    eventsTotal += good;
-    malformedTotal += bad;
   }
 
-  /** Events drained and decoded. */
+  /** Events drained and decoded; for an aggregating gadget, rows delivered. */
   public long eventsTotal() {
     return eventsTotal;
+  }
+
+  /**
+   * Rows an aggregating gadget read from its map but did not deliver because the interval had more
+   * than {@code max_rows} (the smallest by {@code sortBy}); 0 for a tracer.
+   */
+  public long rowsDroppedTotal() {
+    AggregateReader r = aggregateReader;
+    return r == null ? 0 : r.rowsDropped();
+  }
+
+  /**
+   * How long an aggregating gadget's last read took (taking the rows out of the map, sorting and
+   * delivering them), in nanoseconds; 0 for a tracer or before the first read.
+   */
+  public long lastReadNanos() {
+    AggregateReader r = aggregateReader;
+    return r == null ? 0 : r.lastReadNanos();
   }
 
   /** Records that were too short or inconsistent to decode: counted and skipped. */
@@ -457,7 +547,11 @@ public final class GadgetInstance implements AutoCloseable {
     return malformedTotal;
   }
 
-  /** Events the kernel could not put in the ring buffer (reserve failed: ring full). */
+  /**
+   * Events the kernel could not put in the ring buffer (reserve failed: ring full), or, for an
+   * aggregating gadget, updates its full map refused: whatever the program counted with {@code
+   * gadget_count_lost()}.
+   */
   public long lostTotal() {
     return state != State.RUNNING ? lostAtStop : sumPerCpu(lostMap, lostAtStop);
   }
@@ -563,6 +657,9 @@ public final class GadgetInstance implements AutoCloseable {
       filter.close();
     }
     stopping = true;
+    if (aggregateReader != null) {
+      aggregateReader.close(); // after its last read: the map still exists
+    }
     if (reader != null) {
       reader.wakeup();
     }

@@ -18,8 +18,13 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  * that the struct lacks, or a struct field missing here, is an error of the gadget, reported when the
  * gadget is loaded.
  *
+ * @param eventStruct the struct submitted to the ring buffer; empty for an aggregating gadget
  * @param optionalPrograms programs whose hook may be missing on this kernel or architecture
  *     ({@code open(2)} has no tracepoint on arm64): the instance runs without them
+ * @param aggregate for an aggregating gadget (rows read from a map on an interval instead of
+ *     events), what to read; null for a tracer
+ * @param mapSizes map name to the {@code uint} parameter that sets its {@code max_entries} before
+ *     load
  */
 public record GadgetSpec(
     String name,
@@ -28,7 +33,9 @@ public record GadgetSpec(
     String eventName,
     List<FieldSpec> fields,
     List<String> optionalPrograms,
-    List<ParamSpec> params) {
+    List<ParamSpec> params,
+    AggregateSpec aggregate,
+    Map<String, String> mapSizes) {
 
   public GadgetSpec {
     Objects.requireNonNull(name, "name");
@@ -38,6 +45,38 @@ public record GadgetSpec(
     fields = List.copyOf(fields);
     optionalPrograms = List.copyOf(optionalPrograms);
     params = List.copyOf(params);
+    mapSizes = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(mapSizes));
+  }
+
+  /** A tracer: events from the ring buffer, no map sized by a parameter. */
+  public GadgetSpec(
+      String name,
+      String description,
+      String eventStruct,
+      String eventName,
+      List<FieldSpec> fields,
+      List<String> optionalPrograms,
+      List<ParamSpec> params) {
+    this(
+        name, description, eventStruct, eventName, fields, optionalPrograms, params, null, Map.of());
+  }
+
+  /** Whether the gadget's rows are read from a map on an interval rather than sent as events. */
+  public boolean isAggregate() {
+    return aggregate != null;
+  }
+
+  /**
+   * The parameters the agent reads rather than the program: an aggregating gadget's {@code
+   * interval} and {@code max_rows}, and those that size maps.
+   */
+  public java.util.Set<String> agentParams() {
+    java.util.Set<String> names = new java.util.LinkedHashSet<>(mapSizes.values());
+    if (aggregate != null) {
+      names.add(AggregateSpec.INTERVAL);
+      names.add(AggregateSpec.MAX_ROWS);
+    }
+    return names;
   }
 
   /** One event field as {@code gadget.yaml} describes it. */
@@ -68,10 +107,25 @@ public record GadgetSpec(
     Reader r = new Reader(source);
     Map<String, Object> top = r.map(root, "");
     r.onlyKeys(
-        top, "", "name", "description", "event", "eventName", "fields", "optionalPrograms", "params");
+        top,
+        "",
+        "name",
+        "description",
+        "event",
+        "aggregate",
+        "eventName",
+        "fields",
+        "optionalPrograms",
+        "params",
+        "mapSizes");
     String name = r.string(top, "", "name", true);
     String description = r.string(top, "", "description", true);
-    String event = r.string(top, "", "event", true);
+    AggregateSpec aggregate =
+        top.get("aggregate") == null ? null : r.aggregate(top.get("aggregate"));
+    if (aggregate != null && top.get("event") != null) {
+      throw r.error("event", "an aggregating gadget (aggregate:) sends no events; remove event:");
+    }
+    String event = aggregate != null ? "" : r.string(top, "", "event", true);
     String eventName = r.string(top, "", "eventName", false);
 
     List<FieldSpec> fields = new ArrayList<>();
@@ -116,6 +170,28 @@ public record GadgetSpec(
                 source));
       }
     }
+    Map<String, String> mapSizes = new LinkedHashMap<>();
+    if (top.get("mapSizes") != null) {
+      for (Map.Entry<String, Object> e : r.map(top.get("mapSizes"), "mapSizes").entrySet()) {
+        String param = String.valueOf(e.getValue());
+        ParamSpec p = params.stream().filter(q -> q.name().equals(param)).findFirst().orElse(null);
+        if (p == null || p.type() != ParamSpec.Type.UINT) {
+          throw r.error(
+              "mapSizes." + e.getKey(), "'" + param + "' must be a parameter of type uint");
+        }
+        mapSizes.put(e.getKey(), param);
+      }
+    }
+    if (aggregate != null) {
+      r.requireParam(params, AggregateSpec.INTERVAL, ParamSpec.Type.DURATION);
+      r.requireParam(params, AggregateSpec.MAX_ROWS, ParamSpec.Type.UINT);
+      if (!mapSizes.containsKey(aggregate.map())) {
+        throw r.error(
+            "mapSizes",
+            "an aggregating gadget sizes its map '" + aggregate.map() + "' with a parameter"
+                + " (e.g. mapSizes: {" + aggregate.map() + ": map_entries})");
+      }
+    }
     return new GadgetSpec(
         name,
         description,
@@ -123,11 +199,40 @@ public record GadgetSpec(
         eventName == null ? name : eventName,
         fields,
         optionalPrograms,
-        params);
+        params,
+        aggregate,
+        mapSizes);
   }
 
   /** Typed access to the loaded YAML tree, with errors that name the key. */
   private record Reader(String source) {
+    AggregateSpec aggregate(Object node) {
+      Map<String, Object> a = map(node, "aggregate");
+      onlyKeys(a, "aggregate", "map", "key", "value", "sortBy");
+      List<AggregateSpec.SortKey> sortBy = new ArrayList<>();
+      if (a.get("sortBy") != null) {
+        if (!(a.get("sortBy") instanceof List<?> keys)) {
+          throw error("aggregate.sortBy", "must be a list of field names (-name: largest first)");
+        }
+        keys.forEach(k -> sortBy.add(AggregateSpec.SortKey.parse(String.valueOf(k))));
+      }
+      return new AggregateSpec(
+          string(a, "aggregate", "map", true),
+          string(a, "aggregate", "key", true),
+          string(a, "aggregate", "value", true),
+          sortBy);
+    }
+
+    /** An aggregating gadget must declare a parameter the agent reads, so that it is documented. */
+    void requireParam(List<ParamSpec> params, String name, ParamSpec.Type type) {
+      if (params.stream().noneMatch(p -> p.name().equals(name) && p.type() == type)) {
+        throw error(
+            "params",
+            "an aggregating gadget declares '" + name + "' of type " + type
+                + " (the agent reads it; its default and bounds are the gadget's)");
+      }
+    }
+
     @SuppressWarnings("unchecked")
     Map<String, Object> map(Object node, String path) {
       if (node instanceof Map<?, ?> m) {

@@ -34,13 +34,24 @@ final class GadgetsJson {
       o.put("failure", i.failure());
     }
     JsonObject params = new JsonObject();
-    i.params().forEach(params::put); // Long, Boolean or String: JSON types as they are
+    // Long, Boolean or String: JSON types as they are; a duration as the config writes it.
+    i.params()
+        .forEach(
+            (k, v) ->
+                params.put(
+                    k,
+                    v instanceof java.time.Duration d
+                        ? io.gadgetexporter.config.Units.formatDuration(d)
+                        : v));
     o.put("params", params);
     SelectorConfig selector = i.selector().config(); // in force: updated in place by a reload
     if (!selector.selectsEverything()) {
       o.put("selector", selector(selector));
     }
     LiveEvents.Stats stream = live.stats(i.name());
+    if (i.gadget().spec().isAggregate()) {
+      o.put("rows_dropped", i.rowsDroppedTotal()); // events counts the rows delivered
+    }
     o.put("events", i.eventsTotal())
         .put("lost", i.lostTotal())
         .put("malformed", i.malformedTotal())

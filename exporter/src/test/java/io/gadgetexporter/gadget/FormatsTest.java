@@ -106,4 +106,32 @@ class FormatsTest {
       assertThat(SkbDropReason.name(netfilterDrop)).isEqualTo("NETFILTER_DROP");
     }
   }
+
+  @Test
+  void syscallNamesFollowTheArchitecture() {
+    String[] x86 = SyscallNames.load(SyscallNames.tableFor("amd64"));
+    assertThat(x86[0]).isEqualTo("read");
+    assertThat(x86[59]).isEqualTo("execve");
+    assertThat(x86[257]).isEqualTo("openat");
+    assertThat(x86[435]).isEqualTo("clone3");
+    assertThat(x86[462]).isEqualTo("mseal"); // newer than the headers the table was made from
+    String[] arm64 = SyscallNames.load(SyscallNames.tableFor("aarch64"));
+    assertThat(arm64[56]).isEqualTo("openat");
+    assertThat(arm64[63]).isEqualTo("read");
+    assertThat(arm64[25]).isEqualTo("fcntl"); // not fcntl64: the 64-bit names
+    assertThat(arm64[221]).isEqualTo("execve");
+    assertThat(arm64).doesNotContain("open"); // arm64 has only openat
+    assertThat(SyscallNames.name(100_000)).isEqualTo("100000");
+    assertThat(SyscallNames.name(-1)).isEqualTo("-1");
+  }
+
+  @Test
+  void fileTypes() {
+    assertThat(FileTypes.name(0100644)).isEqualTo("regular");
+    assertThat(FileTypes.name(0140777)).isEqualTo("socket");
+    assertThat(FileTypes.name(0010600)).isEqualTo("fifo");
+    assertThat(FileTypes.name(0020620)).isEqualTo("char_device");
+    assertThat(FileTypes.name(0040755)).isEqualTo("directory");
+    assertThat(FileTypes.name(0)).isEqualTo("00");
+  }
 }

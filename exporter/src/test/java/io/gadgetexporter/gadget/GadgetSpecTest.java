@@ -81,4 +81,61 @@ class GadgetSpecTest {
         .isInstanceOf(GadgetException.class)
         .hasMessageContaining("unknown type 'float'");
   }
+
+  private static final String AGGREGATE =
+      "name: a\ndescription: d\naggregate: {map: stats, key: k, value: v, sortBy: [-n, pid]}\n"
+          + "fields:\n  pid: {}\n  n: {}\n";
+  private static final String AGGREGATE_PARAMS =
+      "params:\n"
+          + "  interval: {type: duration, default: 10s}\n"
+          + "  max_rows: {type: uint, default: 100}\n"
+          + "  map_entries: {type: uint, default: 1024}\n";
+
+  @Test
+  void anAggregatingGadgetNamesItsMapStructsAndSortOrder() {
+    GadgetSpec spec =
+        GadgetSpec.parse(
+            AGGREGATE + "mapSizes: {stats: map_entries}\n" + AGGREGATE_PARAMS, "a.yaml");
+    assertThat(spec.isAggregate()).isTrue();
+    assertThat(spec.eventStruct()).isEmpty();
+    assertThat(spec.aggregate().map()).isEqualTo("stats");
+    assertThat(spec.aggregate().keyStruct()).isEqualTo("k");
+    assertThat(spec.aggregate().valueStruct()).isEqualTo("v");
+    assertThat(spec.aggregate().sortBy())
+        .containsExactly(
+            new AggregateSpec.SortKey("n", true), new AggregateSpec.SortKey("pid", false));
+    assertThat(spec.mapSizes()).containsEntry("stats", "map_entries");
+    assertThat(spec.agentParams()).containsExactlyInAnyOrder("interval", "max_rows", "map_entries");
+  }
+
+  @Test
+  void anAggregatingGadgetMustDeclareWhatTheAgentReads() {
+    assertThatThrownBy(
+            () ->
+                GadgetSpec.parse(
+                    AGGREGATE
+                        + "mapSizes: {stats: map_entries}\n"
+                        + "params:\n  map_entries: {type: uint, default: 1}\n",
+                    "a.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessage(
+            "a.yaml: params: an aggregating gadget declares 'interval' of type duration (the agent"
+                + " reads it; its default and bounds are the gadget's)");
+    assertThatThrownBy(() -> GadgetSpec.parse(AGGREGATE + AGGREGATE_PARAMS, "a.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessageStartingWith("a.yaml: mapSizes: an aggregating gadget sizes its map 'stats'");
+    assertThatThrownBy(
+            () ->
+                GadgetSpec.parse(
+                    AGGREGATE + "event: e\nmapSizes: {stats: map_entries}\n" + AGGREGATE_PARAMS,
+                    "a.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessageStartingWith("a.yaml: event: an aggregating gadget");
+    assertThatThrownBy(
+            () ->
+                GadgetSpec.parse(
+                    AGGREGATE + "mapSizes: {stats: interval}\n" + AGGREGATE_PARAMS, "a.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessage("a.yaml: mapSizes.stats: 'interval' must be a parameter of type uint");
+  }
 }
