@@ -34,7 +34,9 @@ class TopFileTest {
       }
     }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.APPEND)) {
-      ByteBuffer[] three = {ByteBuffer.allocate(10), ByteBuffer.allocate(10), ByteBuffer.allocate(10)};
+      ByteBuffer[] three = {
+        ByteBuffer.allocate(10), ByteBuffer.allocate(10), ByteBuffer.allocate(10)
+      };
       assertThat(ch.write(three)).isEqualTo(30); // one writev(2)
     }
     try (FileInputStream in = new FileInputStream(file.toFile())) {
@@ -113,8 +115,10 @@ class TopFileTest {
         sink.rows().stream()
             .filter(r -> r.value("pid").equals(PID) && "fifo".equals(r.text("type")))
             .toList();
-    assertThat(fifos).anySatisfy(r -> assertThat((Long) r.value("wbytes")).isGreaterThanOrEqualTo(300));
-    assertThat(fifos).anySatisfy(r -> assertThat((Long) r.value("rbytes")).isGreaterThanOrEqualTo(300));
+    assertThat(fifos)
+        .anySatisfy(r -> assertThat((Long) r.value("wbytes")).isGreaterThanOrEqualTo(300));
+    assertThat(fifos)
+        .anySatisfy(r -> assertThat((Long) r.value("rbytes")).isGreaterThanOrEqualTo(300));
     // A pipe has no place in a directory tree: no path.
     assertThat(fifos).allSatisfy(r -> assertThat(r.value("path")).isEqualTo(""));
   }
