@@ -38,6 +38,16 @@ final class AggregateReader implements AutoCloseable {
     void deliver(ByteBuffer rows, int rowSize, int[] order, int count, EventView view);
   }
 
+  /**
+   * Elements taken out per call. One call walks the map's buckets once, so a key updated during
+   * the read (a new element in a bucket already walked) waits for the next read. A map larger than
+   * this is read in several calls, each walking from the first bucket again: such a key can then
+   * come twice in one read (two rows, each with its own counts; nothing counted twice). The bound
+   * keeps a read's copy buffers (this many keys and values, allocated per call) from following a
+   * huge map_entries.
+   */
+  static final int CHUNK_ROWS = 65_536;
+
   private final String name;
   private final BpfMap map;
   private final EventView view;
@@ -136,14 +146,22 @@ final class AggregateReader implements AutoCloseable {
   int read() {
     long start = System.nanoTime();
     clock.refresh(); // follow a wall clock stepped after start, as the drain threads do
-    BpfMap.Batch batch = map.lookupAndDeleteBatch(map.maxEntries());
-    int n = batch.size();
-    if (rows.capacity() < n * rowSize) {
-      rows = ByteBuffer.allocateDirect(n * rowSize).order(ByteOrder.nativeOrder());
-    }
-    for (int i = 0; i < n; i++) {
-      rows.put(i * rowSize, batch.keys().get(i));
-      rows.put(i * rowSize + valueOffset, batch.values().get(i));
+    int capacity = map.maxEntries();
+    int n = 0;
+    // A call returning fewer than asked reached the map's end (or a bucket too crowded for what
+    // was left to ask: read next time). Never more than one map's worth: programs refill the map
+    // while it is read, and a walk restarted at the first bucket would find their new elements.
+    while (n < capacity) {
+      int asked = Math.min(CHUNK_ROWS, capacity - n);
+      BpfMap.Batch batch = map.lookupAndDeleteBatch(asked);
+      ensureCapacity(n + batch.size());
+      for (int i = 0; i < batch.size(); i++, n++) {
+        rows.put(n * rowSize, batch.keys().get(i));
+        rows.put(n * rowSize + valueOffset, batch.values().get(i));
+      }
+      if (batch.size() < asked) {
+        break;
+      }
     }
     int[] order = order(n);
     int kept = Math.min(n, maxRows);
@@ -151,6 +169,17 @@ final class AggregateReader implements AutoCloseable {
     rowsDropped += n - kept;
     lastReadNanos = System.nanoTime() - start;
     return kept;
+  }
+
+  /** Grows the row buffer to hold {@code n} rows, keeping those already in it. */
+  private void ensureCapacity(int n) {
+    if (rows.capacity() < n * rowSize) {
+      ByteBuffer bigger =
+          ByteBuffer.allocateDirect(Math.max(n, 2 * rows.capacity() / rowSize) * rowSize)
+              .order(ByteOrder.nativeOrder());
+      bigger.put(0, rows, 0, rows.capacity());
+      rows = bigger;
+    }
   }
 
   /** Row indices in sortBy order (stable: ties keep the map's order). */
