@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class GadgetDocsTest {
   private static final Pattern YAML_BLOCK = Pattern.compile("(?s)```yaml\n(.*?)```");
-  private static final Pattern PARAM_ROW = Pattern.compile("(?m)^\\| `([a-z_0-9]+)` \\| `");
+  private static final Pattern PARAM_ROW = Pattern.compile("(?m)^\\| `([a-z_0-9]+)` \\|");
 
   @Test
   void everyGadgetPageMatchesItsGadget() throws IOException {
@@ -43,7 +43,10 @@ class GadgetDocsTest {
           catalog.find(name).orElseThrow(() -> new AssertionError(page + ": no gadget"));
       assertThat(readme).as("README row").contains("| [" + name + "](" + name + ".md) |");
       List<String> documented = new ArrayList<>();
-      Matcher row = PARAM_ROW.matcher(text.substring(text.indexOf("## Parameters")));
+      String params = text.substring(text.indexOf("## Parameters") + 1);
+      params =
+          params.substring(0, params.contains("\n## ") ? params.indexOf("\n## ") : params.length());
+      Matcher row = PARAM_ROW.matcher(params);
       while (row.find()) {
         documented.add(row.group(1));
       }
