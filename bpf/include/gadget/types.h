@@ -87,4 +87,29 @@ typedef __u16 gadget_sock_family;
  * differ between kernels). */
 typedef __u32 gadget_skb_drop_reason;
 
+/*
+ * Process and system tracers (trace_exit, trace_signal, trace_mount).
+ *
+ * A signal number (SIGKILL = 9), shown by name; 0 = none. The standard signals have the same
+ * numbers on x86_64 and arm64; 32..64 are the real-time signals (SIGRTMIN = 32 for the kernel,
+ * glibc reserves the first two).
+ */
+typedef __u32 gadget_signal;
+/*
+ * A signal's siginfo si_code: SI_USER (0, kill), SI_KERNEL (0x80), SI_QUEUE (-1), SI_TIMER (-2),
+ * SI_MESGQ, SI_ASYNCIO, SI_SIGIO, SI_TKILL (-6), ... shown by name; positive codes are specific
+ * to the signal (SEGV_MAPERR, CLD_EXITED, ...) and shown as numbers.
+ */
+typedef __s32 gadget_signal_code;
+/*
+ * What became of a signal: >= 0 is the kernel's TRACE_SIGNAL_* outcome (0 delivered, 1 ignored,
+ * 2 already_pending, 3 overflow_fail, 4 lose_info), < 0 is -errno of a call that failed before
+ * any signal was generated (ESRCH, EPERM, ...).
+ */
+typedef __s32 gadget_signal_result;
+/* mount(2) flags (MS_RDONLY|MS_NOSUID|MS_BIND|...), shown symbolically. */
+typedef __u64 gadget_mount_flags;
+/* umount2(2) flags (MNT_FORCE|MNT_DETACH|MNT_EXPIRE|UMOUNT_NOFOLLOW), shown symbolically. */
+typedef __u32 gadget_umount_flags;
+
 #endif /* GADGET_TYPES_H */

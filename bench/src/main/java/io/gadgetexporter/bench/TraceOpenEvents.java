@@ -70,6 +70,7 @@ final class TraceOpenEvents {
               SKB_DROP_REASON ->
           true;
       case STRING, ARGS, BYTES, L4_ENDPOINT -> false;
+      case SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS, UMOUNT_FLAGS -> true;
     };
   }
 

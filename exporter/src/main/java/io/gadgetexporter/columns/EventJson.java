@@ -151,7 +151,12 @@ public final class EventJson {
           SOCK_FAMILY,
           SKB_DROP_REASON,
           SYSCALL_NR,
-          FILE_TYPE -> {
+          FILE_TYPE,
+          SIGNAL,
+          SIGNAL_CODE,
+          SIGNAL_RESULT,
+          MOUNT_FLAGS,
+          UMOUNT_FLAGS -> {
         member(out, name);
         out.append(event.getLong(f));
         out.append(',');

@@ -177,6 +177,7 @@ public final class EventView {
       case BYTES -> hex(f);
       case L4_ENDPOINT -> L4Endpoint.format(buffer, base + f.offset());
       case TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY, SKB_DROP_REASON -> getLong(f);
+      case SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS, UMOUNT_FLAGS -> getLong(f);
     };
   }
 
@@ -210,6 +211,11 @@ public final class EventView {
       case SKB_DROP_REASON -> SkbDropReason.name(getLong(f));
       case SYSCALL_NR -> SyscallNames.name(getLong(f));
       case FILE_TYPE -> FileTypes.name(getLong(f));
+      case SIGNAL -> Signals.name(getLong(f));
+      case SIGNAL_CODE -> Signals.code(getLong(f));
+      case SIGNAL_RESULT -> Signals.result(getLong(f));
+      case MOUNT_FLAGS -> MountFlags.mount(getLong(f));
+      case UMOUNT_FLAGS -> MountFlags.umount(getLong(f));
     };
   }
 

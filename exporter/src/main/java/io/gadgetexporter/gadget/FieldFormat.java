@@ -39,7 +39,17 @@ public enum FieldFormat {
   /** {@code gadget_syscall_nr}: a syscall number, shown by name for the agent's architecture. */
   SYSCALL_NR,
   /** {@code gadget_file_type}: the {@code S_IFMT} bits of a mode, shown as {@code regular}, ... */
-  FILE_TYPE;
+  FILE_TYPE,
+  /** {@code gadget_signal}: shown by name ({@code SIGKILL}); empty for 0. */
+  SIGNAL,
+  /** {@code gadget_signal_code}: a siginfo si_code, by name where it has one ({@code SI_USER}). */
+  SIGNAL_CODE,
+  /** {@code gadget_signal_result}: {@code delivered}, {@code ignored}, ... or an errno name. */
+  SIGNAL_RESULT,
+  /** {@code gadget_mount_flags}: shown as {@code MS_RDONLY|MS_NOSUID}. */
+  MOUNT_FLAGS,
+  /** {@code gadget_umount_flags}: shown as {@code MNT_DETACH}. */
+  UMOUNT_FLAGS;
 
   /** The format a well-known typedef stands for, or null for an ordinary typedef. */
   static FieldFormat ofTypedef(String typedefName) {
@@ -63,6 +73,11 @@ public enum FieldFormat {
       case "gadget_skb_drop_reason" -> SKB_DROP_REASON;
       case "gadget_syscall_nr" -> SYSCALL_NR;
       case "gadget_file_type" -> FILE_TYPE;
+      case "gadget_signal" -> SIGNAL;
+      case "gadget_signal_code" -> SIGNAL_CODE;
+      case "gadget_signal_result" -> SIGNAL_RESULT;
+      case "gadget_mount_flags" -> MOUNT_FLAGS;
+      case "gadget_umount_flags" -> UMOUNT_FLAGS;
       default -> null;
     };
   }

@@ -134,4 +134,93 @@ class FormatsTest {
     assertThat(FileTypes.name(0040755)).isEqualTo("directory");
     assertThat(FileTypes.name(0)).isEqualTo("00");
   }
+
+  @Test
+  void signalNames() {
+    assertThat(Signals.name(0)).isEmpty();
+    assertThat(Signals.name(9)).isEqualTo("SIGKILL");
+    assertThat(Signals.name(15)).isEqualTo("SIGTERM");
+    assertThat(Signals.name(31)).isEqualTo("SIGSYS");
+    assertThat(Signals.name(32)).isEqualTo("SIGRTMIN");
+    assertThat(Signals.name(34)).isEqualTo("SIGRT_2");
+    assertThat(Signals.name(64)).isEqualTo("SIGRT_32");
+    assertThat(Signals.name(65)).isEqualTo("signal 65");
+  }
+
+  @Test
+  void signalCodesAndResults() {
+    assertThat(Signals.code(0)).isEqualTo("SI_USER");
+    assertThat(Signals.code(0x80)).isEqualTo("SI_KERNEL");
+    assertThat(Signals.code(-6)).isEqualTo("SI_TKILL");
+    assertThat(Signals.code(-60)).isEqualTo("SI_ASYNCNL");
+    assertThat(Signals.code(1)).isEqualTo("1"); // SEGV_MAPERR or CLD_EXITED: depends on the signal
+    assertThat(Signals.result(0)).isEqualTo("delivered");
+    assertThat(Signals.result(2)).isEqualTo("already_pending");
+    assertThat(Signals.result(4)).isEqualTo("lose_info");
+    assertThat(Signals.result(5)).isEqualTo("result 5");
+    assertThat(Signals.result(-3)).isEqualTo("ESRCH");
+    assertThat(Signals.result(-1)).isEqualTo("EPERM");
+  }
+
+  @Test
+  void mountFlags() {
+    assertThat(MountFlags.mount(0)).isEmpty();
+    assertThat(MountFlags.mount(1 | 2 | 4)).isEqualTo("MS_RDONLY|MS_NOSUID|MS_NODEV");
+    assertThat(MountFlags.mount(4096 | 16384)).isEqualTo("MS_BIND|MS_REC");
+    assertThat(MountFlags.mount(16384 | (1 << 18))).isEqualTo("MS_REC|MS_PRIVATE");
+    assertThat(MountFlags.mount(0xC0ED0000L | 1)).isEqualTo("MS_MGC_VAL|MS_RDONLY");
+    assertThat(MountFlags.mount(512 | (1L << 40))).isEqualTo("0x10000000200");
+    assertThat(MountFlags.umount(0)).isEmpty();
+    assertThat(MountFlags.umount(2 | 8)).isEqualTo("MNT_DETACH|UMOUNT_NOFOLLOW");
+    assertThat(MountFlags.umount(1 | 32)).isEqualTo("MNT_FORCE|0x20");
+  }
+
+  @Test
+  void processTypedefsDecodeThroughEventView() {
+    GadgetSpec spec =
+        GadgetSpec.parse(
+            """
+            name: demo
+            description: Process and mount fields.
+            event: event
+            fields:
+              sig: {}
+              code: {}
+              result: {}
+              flags: {}
+              uflags: {}
+            """,
+            "demo.yaml");
+    EventSchema schema =
+        EventSchema.of(
+            new io.gadgetexporter.bpf.BtfStruct(
+                "event",
+                32,
+                java.util.List.of(
+                    BtfFields.scalar("sig", 0, 4, false, "gadget_signal"),
+                    BtfFields.scalar("code", 4, 4, true, "gadget_signal_code"),
+                    BtfFields.scalar("result", 8, 4, true, "gadget_signal_result"),
+                    BtfFields.scalar("flags", 16, 8, false, "gadget_mount_flags"),
+                    BtfFields.scalar("uflags", 24, 4, false, "gadget_umount_flags"))),
+            spec);
+    ByteBuffer b = ByteBuffer.allocate(32).order(ByteOrder.nativeOrder());
+    b.putInt(0, 9).putInt(4, -6).putInt(8, -3).putLong(16, 1 | 4096).putInt(24, 2);
+    EventView view = new EventView(schema, BootClock.fixed(0));
+    assertThat(view.bind(b, 0, 32)).isTrue();
+
+    EventField sig = schema.field("sig").orElseThrow();
+    assertThat(sig.format()).isEqualTo(FieldFormat.SIGNAL);
+    assertThat(view.value(sig)).isEqualTo(9L);
+    assertThat(view.text(sig)).isEqualTo("SIGKILL");
+    EventField code = schema.field("code").orElseThrow();
+    assertThat(view.value(code)).isEqualTo(-6L);
+    assertThat(view.text(code)).isEqualTo("SI_TKILL");
+    EventField result = schema.field("result").orElseThrow();
+    assertThat(view.value(result)).isEqualTo(-3L);
+    assertThat(view.text(result)).isEqualTo("ESRCH");
+    EventField flags = schema.field("flags").orElseThrow();
+    assertThat(view.value(flags)).isEqualTo(4097L);
+    assertThat(view.text(flags)).isEqualTo("MS_RDONLY|MS_BIND");
+    assertThat(view.text(schema.field("uflags").orElseThrow())).isEqualTo("MNT_DETACH");
+  }
 }
