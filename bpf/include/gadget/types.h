@@ -112,4 +112,44 @@ typedef __u64 gadget_mount_flags;
 /* umount2(2) flags (MNT_FORCE|MNT_DETACH|MNT_EXPIRE|UMOUNT_NOFOLLOW), shown symbolically. */
 typedef __u32 gadget_umount_flags;
 
+/*
+ * Stack ids (stacks.h: gadget_get_stack()), resolved by the agent through the gadget's stack maps
+ * into frames: kernel frames named from /proc/kallsyms, user frames as addresses. A negative
+ * value is -errno: -EFAULT (no such stack: a kernel thread's user stack, a user-mode sample's
+ * kernel stack), -EEXIST/-ENOMEM (stack map full: stack lost, counted), -ENOENT (not collected).
+ */
+typedef __s32 gadget_kernel_stack;
+typedef __s32 gadget_user_stack;
+
+/*
+ * Element of a log2 histogram: `gadget_histogram_slot latency[27]` (histogram.h fills it). Slot 0
+ * counts the values 0 and 1, slot i > 0 the values in [2^i, 2^(i+1)); the last slot also counts
+ * everything larger. The field's unit (gadget.yaml) is the unit of the values.
+ */
+typedef __u64 gadget_histogram_slot;
+
+/* A device number as the kernel keeps it (dev_t inside the kernel): major << 20 | minor. */
+typedef __u32 gadget_dev;
+
+/*
+ * A block request's operation, in this numbering (not the kernel's enum req_op, whose values
+ * changed between versions: a gadget maps it with CO-RE, see profile_blockio).
+ */
+#define GADGET_BLOCK_OP_READ 0
+#define GADGET_BLOCK_OP_WRITE 1
+#define GADGET_BLOCK_OP_FLUSH 2
+#define GADGET_BLOCK_OP_DISCARD 3
+#define GADGET_BLOCK_OP_SECURE_ERASE 4
+#define GADGET_BLOCK_OP_WRITE_ZEROES 5
+#define GADGET_BLOCK_OP_ZONE_APPEND 6
+#define GADGET_BLOCK_OP_ZONE_OPEN 7
+#define GADGET_BLOCK_OP_ZONE_CLOSE 8
+#define GADGET_BLOCK_OP_ZONE_FINISH 9
+#define GADGET_BLOCK_OP_ZONE_RESET 10
+#define GADGET_BLOCK_OP_ZONE_RESET_ALL 11
+#define GADGET_BLOCK_OP_DRV_IN 12
+#define GADGET_BLOCK_OP_DRV_OUT 13
+#define GADGET_BLOCK_OP_OTHER 255
+typedef __u32 gadget_block_op;
+
 #endif /* GADGET_TYPES_H */

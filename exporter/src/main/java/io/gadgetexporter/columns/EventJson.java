@@ -142,21 +142,22 @@ public final class EventJson {
           stringMember(out, "error", event.text(f));
         }
       }
-      case ERRNO,
-          OPEN_FLAGS,
-          FILE_MODE,
-          TCP_STATE,
-          TCP_FLAGS,
-          IP_PROTOCOL,
-          SOCK_FAMILY,
-          SKB_DROP_REASON,
-          SYSCALL_NR,
-          FILE_TYPE,
-          SIGNAL,
-          SIGNAL_CODE,
-          SIGNAL_RESULT,
-          MOUNT_FLAGS,
-          UMOUNT_FLAGS -> {
+      case KERNEL_STACK, USER_STACK -> stringMember(out, name, event.text(f));
+      case HISTOGRAM -> {
+        member(out, name);
+        out.append('[');
+        long[] slots = event.getSlots(f);
+        for (int i = 0; i < slots.length; i++) {
+          if (i > 0) {
+            out.append(',');
+          }
+          out.append(slots[i]);
+        }
+        out.append(']');
+      }
+      case ERRNO, OPEN_FLAGS, FILE_MODE, TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY,
+          SKB_DROP_REASON, SYSCALL_NR, FILE_TYPE, SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS,
+          UMOUNT_FLAGS, DEVICE, BLOCK_OP -> {
         member(out, name);
         out.append(event.getLong(f));
         out.append(',');

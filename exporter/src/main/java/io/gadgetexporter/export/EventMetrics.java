@@ -85,7 +85,12 @@ public final class EventMetrics implements EventSink {
       EventField value = null;
       if (m.value().isPresent()) {
         value = schema.configuredField(m.value().get(), problems);
-        if (value != null && !NUMERIC.contains(value.format())) {
+        // A log2 histogram field feeds a histogram metric: its slots go into the metric's buckets.
+        boolean slots =
+            value != null
+                && value.format() == FieldFormat.HISTOGRAM
+                && m.type() == MetricConfig.Type.HISTOGRAM;
+        if (value != null && !slots && !NUMERIC.contains(value.format())) {
           problems.add(
               m.value()
                   .get()
@@ -96,7 +101,11 @@ public final class EventMetrics implements EventSink {
                           + value.format().name().toLowerCase()
                           + "); a "
                           + m.type().name().toLowerCase()
-                          + " measures a number. Numeric fields: "
+                          + " measures a number"
+                          + (value.format() == FieldFormat.HISTOGRAM
+                              ? " (a histogram field feeds only a histogram)"
+                              : "")
+                          + ". Numeric fields: "
                           + String.join(", ", numericFields(schema))));
         }
       }

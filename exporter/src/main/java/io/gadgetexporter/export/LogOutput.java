@@ -148,6 +148,7 @@ public final class LogOutput implements EventSink {
       case NUMBER, ERRNO, SYSCALL_RET -> AttributeKey.longKey(name);
       case BOOL -> AttributeKey.booleanKey(name);
       case ARGS -> AttributeKey.stringArrayKey(name);
+      case HISTOGRAM -> AttributeKey.longArrayKey(name);
       default -> AttributeKey.stringKey(name);
     };
   }
@@ -186,6 +187,10 @@ public final class LogOutput implements EventSink {
         }
         case BOOL -> record.setAttribute((AttributeKey<Boolean>) keys[i], event.getLong(f) != 0);
         case ARGS -> record.setAttribute((AttributeKey<List<String>>) keys[i], event.getArgs(f));
+        case HISTOGRAM ->
+            record.setAttribute(
+                (AttributeKey<List<Long>>) keys[i],
+                java.util.Arrays.stream(event.getSlots(f)).boxed().toList());
         default -> record.setAttribute((AttributeKey<String>) keys[i], event.text(f));
       }
     }

@@ -3,6 +3,8 @@ package io.gadgetexporter.export;
 import io.gadgetexporter.container.Container;
 import io.gadgetexporter.gadget.EventField;
 import io.gadgetexporter.gadget.EventView;
+import io.gadgetexporter.gadget.FieldFormat;
+import io.gadgetexporter.gadget.Log2Histogram;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
@@ -121,8 +123,30 @@ final class MetricTable {
           s.add(v);
         }
       }
-      case HISTOGRAM -> s.observe(event.getLong(valueField) * scale, bounds);
+      case HISTOGRAM -> {
+        if (valueField.format() == FieldFormat.HISTOGRAM) {
+          observeSlots(s, event.getSlots(valueField));
+        } else {
+          s.observe(event.getLong(valueField) * scale, bounds, 1);
+        }
+      }
       case GAUGE -> s.set(event.getLong(valueField) * scale);
+    }
+  }
+
+  /**
+   * A log2 histogram (a row of an aggregating gadget) into this metric: each slot's count at the
+   * slot's representative value, in one step per slot however large the count, so a row costs
+   * O(slots). The metric's buckets can only be as fine as the slots: with bounds at powers of two
+   * (in the field's unit) each slot lands in the bucket that covers it; a bound inside a slot puts
+   * the whole slot on one side of it. The sum is the representatives' sum, an estimate (within
+   * the slots' factor of two); min and max are those of the representatives.
+   */
+  private void observeSlots(Series s, long[] slots) {
+    for (int i = 0; i < slots.length; i++) {
+      if (slots[i] > 0) {
+        s.observe(Log2Histogram.representative(i) * scale, bounds, slots[i]);
+      }
     }
   }
 
@@ -300,13 +324,14 @@ final class MetricTable {
       PUBLISHED.setRelease(this, sum);
     }
 
-    void observe(double v, double[] bounds) {
+    /** {@code n} measurements of {@code v}. */
+    void observe(double v, double[] bounds, long n) {
       int i = Arrays.binarySearch(bounds, v);
-      counts[i >= 0 ? i : -i - 1]++; // a value on a boundary belongs to that bucket (le)
-      doubleSum += v;
+      counts[i >= 0 ? i : -i - 1] += n; // a value on a boundary belongs to that bucket (le)
+      doubleSum += v * n;
       min = Math.min(min, v);
       max = Math.max(max, v);
-      sum++;
+      sum += n;
       PUBLISHED.setRelease(this, sum);
     }
 

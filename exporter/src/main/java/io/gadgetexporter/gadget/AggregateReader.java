@@ -29,6 +29,11 @@ import java.util.logging.Logger;
  * (the kernel may even reuse its memory for another key). That is a window of a few instructions
  * per program run in flight at the moment of the read, once per interval; it cannot be counted, and
  * is documented in docs/architecture.md.
+ *
+ * <p>A gadget with stack maps ({@link StackTraces}) has two maps, one per epoch: each read first
+ * flips the epoch and waits for the programs still using the old one, then takes the old map out
+ * whole, resolves the rows' stack ids while they are delivered, and empties the old stack map. That
+ * also closes the window above: no program adds to the map being read.
  */
 final class AggregateReader implements AutoCloseable {
   private static final Logger logger = Logger.getLogger(AggregateReader.class.getName());
@@ -49,7 +54,10 @@ final class AggregateReader implements AutoCloseable {
   static final int CHUNK_ROWS = 65_536;
 
   private final String name;
-  private final BpfMap map;
+  /** The map, or for a gadget with stack maps the map of each epoch. */
+  private final List<BpfMap> maps;
+  /** Null for a gadget without stack maps. */
+  private final StackTraces stacks;
   private final EventView view;
   private final EventField[] sortFields;
   private final boolean[] descending;
@@ -75,7 +83,8 @@ final class AggregateReader implements AutoCloseable {
   AggregateReader(
       String name,
       AggregateSpec spec,
-      BpfMap map,
+      List<BpfMap> maps,
+      StackTraces stacks,
       EventView view,
       Duration interval,
       int maxRows,
@@ -83,7 +92,9 @@ final class AggregateReader implements AutoCloseable {
       RowSink sink,
       Consumer<Throwable> onFailure) {
     this.name = name;
-    this.map = map;
+    this.maps = List.copyOf(maps);
+    this.stacks = stacks;
+    view.stacks(stacks);
     this.view = view;
     List<EventField> sort = spec.sortFields(view.schema(), name);
     this.sortFields = sort.toArray(EventField[]::new);
@@ -91,7 +102,7 @@ final class AggregateReader implements AutoCloseable {
     for (int i = 0; i < sortFields.length; i++) {
       descending[i] = spec.sortBy().get(i).descending();
     }
-    this.valueOffset = AggregateSpec.valueOffset(map.keySize());
+    this.valueOffset = AggregateSpec.valueOffset(maps.get(0).keySize());
     this.rowSize = view.schema().size();
     this.interval = interval;
     this.maxRows = maxRows;
@@ -138,7 +149,7 @@ final class AggregateReader implements AutoCloseable {
       logger.log(
           Level.WARNING,
           "{0}: reading map ''{1}'' failed: {2}",
-          new Object[] {name, map.name(), e.getMessage()});
+          new Object[] {name, maps.get(0).name(), e.getMessage()});
     }
   }
 
@@ -146,6 +157,7 @@ final class AggregateReader implements AutoCloseable {
   int read() {
     long start = System.nanoTime();
     clock.refresh(); // follow a wall clock stepped after start, as the drain threads do
+    BpfMap map = maps.get(stacks == null ? 0 : stacks.flip());
     int capacity = map.maxEntries();
     int n = 0;
     // A call returning fewer than asked reached the map's end (or a bucket too crowded for what
@@ -166,6 +178,9 @@ final class AggregateReader implements AutoCloseable {
     int[] order = order(n);
     int kept = Math.min(n, maxRows);
     sink.deliver(rows, rowSize, order, kept, view);
+    if (stacks != null) {
+      stacks.clear(); // every id of this epoch was resolved while its rows were delivered
+    }
     rowsDropped += n - kept;
     lastReadNanos = System.nanoTime() - start;
     return kept;

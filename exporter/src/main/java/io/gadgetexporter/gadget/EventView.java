@@ -23,6 +23,8 @@ public final class EventView {
   private ByteBuffer buffer;
   private int base;
   private Container container;
+  /** Resolves stack ids; null for gadgets without stacks. */
+  private StackTraces stacks;
 
   public EventView(EventSchema schema, BootClock clock) {
     this(schema, clock, Redaction.NONE);
@@ -45,6 +47,11 @@ public final class EventView {
    */
   public Container container() {
     return container;
+  }
+
+  /** The stack maps that {@link FieldFormat#KERNEL_STACK}/{@code USER_STACK} ids refer to. */
+  void stacks(StackTraces stacks) {
+    this.stacks = stacks;
   }
 
   /** Set by the drain for each event, after {@link #bind}. */
@@ -164,12 +171,14 @@ public final class EventView {
   }
 
   /**
-   * The field as a typed value for structured outputs: Long, Boolean, String, List of String, or
-   * (timestamps) Instant.
+   * The field as a typed value for structured outputs: Long, Boolean, String, List of String
+   * (arguments, stack frames), List of Long (histogram slots), or (timestamps) Instant.
    */
   public Object value(EventField f) {
     return switch (f.format()) {
-      case NUMBER, ERRNO, SYSCALL_RET, OPEN_FLAGS, FILE_MODE, SYSCALL_NR, FILE_TYPE -> getLong(f);
+      case NUMBER, ERRNO, SYSCALL_RET, OPEN_FLAGS, FILE_MODE, SYSCALL_NR, FILE_TYPE, DEVICE,
+          BLOCK_OP ->
+          getLong(f);
       case BOOL -> getLong(f) != 0;
       case STRING -> getString(f);
       case ARGS -> getArgs(f);
@@ -178,7 +187,27 @@ public final class EventView {
       case L4_ENDPOINT -> L4Endpoint.format(buffer, base + f.offset());
       case TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY, SKB_DROP_REASON -> getLong(f);
       case SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS, UMOUNT_FLAGS -> getLong(f);
+      case KERNEL_STACK, USER_STACK ->
+          stacks == null
+              ? List.of("stack " + getLong(f))
+              : stacks.frames(getLong(f), f.format() == FieldFormat.KERNEL_STACK);
+      case HISTOGRAM -> {
+        List<Long> slots = new ArrayList<>();
+        for (long c : getSlots(f)) {
+          slots.add(c);
+        }
+        yield slots;
+      }
     };
+  }
+
+  /** The slot counts of a {@link FieldFormat#HISTOGRAM} field. */
+  public long[] getSlots(EventField f) {
+    long[] counts = new long[f.size() / 8];
+    for (int i = 0; i < counts.length; i++) {
+      counts[i] = buffer.getLong(base + f.offset() + i * 8);
+    }
+    return counts;
   }
 
   /** The human form: errno names, symbolic flags, octal modes, wall-clock times, joined args. */
@@ -216,6 +245,13 @@ public final class EventView {
       case SIGNAL_RESULT -> Signals.result(getLong(f));
       case MOUNT_FLAGS -> MountFlags.mount(getLong(f));
       case UMOUNT_FLAGS -> MountFlags.umount(getLong(f));
+      case KERNEL_STACK, USER_STACK ->
+          stacks == null
+              ? "stack " + getLong(f)
+              : stacks.folded(getLong(f), f.format() == FieldFormat.KERNEL_STACK);
+      case HISTOGRAM -> Log2Histogram.text(getSlots(f), f.spec().unit());
+      case DEVICE -> BlockIo.device(getLong(f));
+      case BLOCK_OP -> BlockIo.op(getLong(f));
     };
   }
 

@@ -49,7 +49,23 @@ public enum FieldFormat {
   /** {@code gadget_mount_flags}: shown as {@code MS_RDONLY|MS_NOSUID}. */
   MOUNT_FLAGS,
   /** {@code gadget_umount_flags}: shown as {@code MNT_DETACH}. */
-  UMOUNT_FLAGS;
+  UMOUNT_FLAGS,
+  /**
+   * {@code gadget_kernel_stack}: a stack id, shown as the folded kernel stack ({@code
+   * entry_SYSCALL_64;...;vfs_read}); its value is the frame list with offsets.
+   */
+  KERNEL_STACK,
+  /** {@code gadget_user_stack}: a stack id, shown as the folded user stack (addresses). */
+  USER_STACK,
+  /**
+   * {@code gadget_histogram_slot}: a log2 histogram, shown as its non-empty slots ({@code
+   * 16-31us:50}); its value is the list of slot counts.
+   */
+  HISTOGRAM,
+  /** {@code gadget_dev}: a kernel device number, shown as {@code major:minor}. */
+  DEVICE,
+  /** {@code gadget_block_op}: a block request operation, shown by name ({@code write}). */
+  BLOCK_OP;
 
   /** The format a well-known typedef stands for, or null for an ordinary typedef. */
   static FieldFormat ofTypedef(String typedefName) {
@@ -77,7 +93,12 @@ public enum FieldFormat {
       case "gadget_signal_code" -> SIGNAL_CODE;
       case "gadget_signal_result" -> SIGNAL_RESULT;
       case "gadget_mount_flags" -> MOUNT_FLAGS;
-      case "gadget_umount_flags" -> UMOUNT_FLAGS;
+      case "gadget_umount_flags" -> UMOUNT_FLAGS,
+      case "gadget_kernel_stack" -> KERNEL_STACK;
+      case "gadget_user_stack" -> USER_STACK;
+      case "gadget_histogram_slot" -> HISTOGRAM;
+      case "gadget_dev" -> DEVICE;
+      case "gadget_block_op" -> BLOCK_OP;
       default -> null;
     };
   }

@@ -1,5 +1,6 @@
 package io.gadgetexporter.gadget;
 
+import io.gadgetexporter.bpf.AttachKind;
 import io.gadgetexporter.bpf.BpfException;
 import io.gadgetexporter.bpf.BpfLoadException;
 import io.gadgetexporter.bpf.BpfMap;
@@ -244,7 +245,11 @@ public final class GadgetInstance implements AutoCloseable {
       List<BpfProgram> attached = new ArrayList<>();
       for (BpfProgram program : object.programs()) {
         try {
-          program.attach();
+          if (program.attachKind().orElse(null) == AttachKind.PERF_EVENT) {
+            PerfSampling.attach(program, frequencyHz());
+          } else {
+            program.attach();
+          }
           attached.add(program);
         } catch (BpfException e) {
           if (e.errno() == ENOENT && gadget.spec().optionalPrograms().contains(program.name())) {
@@ -353,7 +358,8 @@ public final class GadgetInstance implements AutoCloseable {
         new AggregateReader(
             config.name(),
             spec,
-            object.map(spec.map()),
+            aggregateMaps(spec),
+            StackTraces.present(object) ? new StackTraces(object, KernelSymbols::system) : null,
             new EventView(schema, clock, redaction),
             (java.time.Duration) params.get(AggregateSpec.INTERVAL),
             Math.toIntExact((Long) params.get(AggregateSpec.MAX_ROWS)),
@@ -367,11 +373,50 @@ public final class GadgetInstance implements AutoCloseable {
   }
 
   /**
+   * The aggregate map; with stack maps, which double-buffer it by epoch ({@link StackTraces}), the
+   * map named {@code <name>_0} and its twin {@code <name>_1}.
+   */
+  private List<BpfMap> aggregateMaps(AggregateSpec spec) {
+    BpfMap map = object.map(spec.map());
+    if (!StackTraces.present(object)) {
+      return List.of(map);
+    }
+    String twin = spec.map().endsWith("_0") ? spec.map().replaceAll("_0$", "_1") : "";
+    return List.of(
+        map,
+        object
+            .findMap(twin)
+            .orElseThrow(
+                () ->
+                    new GadgetException(
+                        "gadget "
+                            + gadget.name()
+                            + " has stack maps, so its aggregate map is double-buffered by epoch:"
+                            + " aggregate.map must name '<name>_0' and the object have '<name>_1'"
+                            + " (bpf/include/gadget/stacks.h)")));
+  }
+
+  /**
    * Parameters the agent reads for this gadget rather than the program (how often a map is read,
    * how many rows are kept): they need no {@code const volatile} of their name.
    */
   java.util.Set<String> agentParams() {
-    return gadget.spec().agentParams();
+    java.util.Set<String> names = new java.util.HashSet<>(gadget.spec().agentParams());
+    names.add(PerfSampling.FREQUENCY_PARAM); // where perf events are opened, not a program's
+    return names;
+  }
+
+  /** The sampling frequency of perf_event programs: the gadget's {@code frequency} parameter. */
+  private long frequencyHz() {
+    if (!(params.get(PerfSampling.FREQUENCY_PARAM) instanceof Long hz)) {
+      throw new GadgetException(
+          "gadget "
+              + gadget.name()
+              + " has a perf_event program but no uint parameter '"
+              + PerfSampling.FREQUENCY_PARAM
+              + "' (samples per second per CPU)");
+    }
+    return hz;
   }
 
   /** The selector in force. */

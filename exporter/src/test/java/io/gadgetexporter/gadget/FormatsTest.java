@@ -223,4 +223,45 @@ class FormatsTest {
     assertThat(view.text(flags)).isEqualTo("MS_RDONLY|MS_BIND");
     assertThat(view.text(schema.field("uflags").orElseThrow())).isEqualTo("MNT_DETACH");
   }
+
+  @Test
+  void log2Histograms() {
+    long[] slots = new long[27];
+    assertThat(Log2Histogram.text(slots, "us")).isEmpty();
+    slots[0] = 3;
+    slots[4] = 50;
+    slots[5] = 14;
+    slots[26] = 2;
+    assertThat(Log2Histogram.text(slots, "us"))
+        .isEqualTo("0-1us:3 16-31us:50 32-63us:14 67108864+us:2");
+    assertThat(Log2Histogram.text(new long[] {0, 1}, null)).isEqualTo("2+:1");
+    assertThat(Log2Histogram.lowerBound(0)).isZero();
+    assertThat(Log2Histogram.lowerBound(5)).isEqualTo(32);
+    // Strictly inside its slot: a power-of-two bucket bound never splits it.
+    for (int i = 1; i < 27; i++) {
+      assertThat(Log2Histogram.representative(i))
+          .isGreaterThan(Log2Histogram.lowerBound(i))
+          .isLessThan(Log2Histogram.lowerBound(i + 1));
+    }
+    assertThat(Log2Histogram.representative(0)).isEqualTo(1);
+  }
+
+  @Test
+  void blockDevicesAndOperations() {
+    assertThat(BlockIo.device(7L << 20 | 3)).isEqualTo("7:3");
+    assertThat(BlockIo.device(259L << 20 | 1048575)).isEqualTo("259:1048575");
+    assertThat(BlockIo.op(0)).isEqualTo("read");
+    assertThat(BlockIo.op(1)).isEqualTo("write");
+    assertThat(BlockIo.op(2)).isEqualTo("flush");
+    assertThat(BlockIo.op(3)).isEqualTo("discard");
+    assertThat(BlockIo.op(13)).isEqualTo("drv_out");
+    assertThat(BlockIo.op(255)).isEqualTo("other");
+  }
+
+  @Test
+  void cpuLists() {
+    assertThat(PerfSampling.parseCpuList("0-1\n")).containsExactly(0, 1);
+    assertThat(PerfSampling.parseCpuList("0,2-4,7")).containsExactly(0, 2, 3, 4, 7);
+    assertThat(PerfSampling.parseCpuList("5")).containsExactly(5);
+  }
 }
