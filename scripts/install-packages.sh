@@ -11,8 +11,8 @@ if ! command -v javac >/dev/null ||
   required+=(openjdk-17-jdk-headless)
 fi
 if [[ "${1:-build}" == test ]]; then
-  # bpftool lists loaded programs (tests check nothing is left in the kernel); setpriv
-  # (util-linux) runs the agent unprivileged.
+  # bpftool lists loaded programs (tests check nothing is left in the kernel); util-linux:
+  # setpriv runs the agent unprivileged, losetup makes profile_blockio's loop device.
   required+=(util-linux)
   # Real containers for the container tests: runc, a private containerd (and ctr), and a static
   # busybox copied into the test images (the package busybox has a dynamic one at the same path).
