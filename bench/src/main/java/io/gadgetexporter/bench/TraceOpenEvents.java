@@ -70,7 +70,8 @@ final class TraceOpenEvents {
               SKB_DROP_REASON ->
           true;
       case STRING, ARGS, BYTES, L4_ENDPOINT -> false;
-      case SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS, UMOUNT_FLAGS -> true;
+      case SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS, UMOUNT_FLAGS, DEVICE, BLOCK_OP -> true;
+      case KERNEL_STACK, USER_STACK, HISTOGRAM -> false;
     };
   }
 

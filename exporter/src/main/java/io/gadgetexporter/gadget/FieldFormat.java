@@ -93,7 +93,7 @@ public enum FieldFormat {
       case "gadget_signal_code" -> SIGNAL_CODE;
       case "gadget_signal_result" -> SIGNAL_RESULT;
       case "gadget_mount_flags" -> MOUNT_FLAGS;
-      case "gadget_umount_flags" -> UMOUNT_FLAGS,
+      case "gadget_umount_flags" -> UMOUNT_FLAGS;
       case "gadget_kernel_stack" -> KERNEL_STACK;
       case "gadget_user_stack" -> USER_STACK;
       case "gadget_histogram_slot" -> HISTOGRAM;
