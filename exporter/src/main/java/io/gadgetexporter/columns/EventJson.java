@@ -164,6 +164,8 @@ public final class EventJson {
         member(out, name, "_text");
         string(out, event.text(f));
       }
+      // A format added later without a JSON form of its own still appears, by its human form.
+      default -> stringMember(out, name, event.text(f));
     }
   }
 
