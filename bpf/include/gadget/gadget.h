@@ -116,17 +116,36 @@ static __always_inline __u64 gadget_current_mntns_id(void)
 	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
 }
 
+/*
+ * The mount namespace id of a task other than the current one (an iterator's task, a parent):
+ * 0 when it has none left (a zombie has dropped its namespaces).
+ */
+static __always_inline __u64 gadget_task_mntns_id(struct task_struct *task)
+{
+	return BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+}
+
+/*
+ * Whether the selector names this mount namespace, without counting anything: for a decision
+ * that is not itself an event discarded (a snapshot gadget's preparatory pass).
+ */
+static __always_inline bool gadget_mntns_selected(__u64 mntns_id)
+{
+	bool listed;
+
+	if (gadget_mntns_filter_mode == GADGET_FILTER_OFF)
+		return true;
+	listed = bpf_map_lookup_elem(&gadget_mntns_filter, &mntns_id) != NULL;
+	return listed == (gadget_mntns_filter_mode == GADGET_FILTER_INCLUDE);
+}
+
 /* True when the selector does not name this mount namespace: the caller returns at once. */
 static __always_inline bool gadget_should_discard_mntns_id(__u64 mntns_id)
 {
 	__u32 zero = 0;
 	__u64 *filtered;
-	bool listed;
 
-	if (gadget_mntns_filter_mode == GADGET_FILTER_OFF)
-		return false;
-	listed = bpf_map_lookup_elem(&gadget_mntns_filter, &mntns_id) != NULL;
-	if (listed == (gadget_mntns_filter_mode == GADGET_FILTER_INCLUDE))
+	if (gadget_mntns_selected(mntns_id))
 		return false;
 	filtered = bpf_map_lookup_elem(&gadget_filtered, &zero);
 	if (filtered)

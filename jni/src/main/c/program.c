@@ -1,6 +1,6 @@
 /*
  * bpf_program attributes, the ways to attach one, the links that keep it attached, BPF iterator
- * runs, and per-program run statistics.
+ * runs (in the caller's network namespace or another's), and per-program run statistics.
  */
 #include "jni_util.h"
 #include "link.h"
@@ -9,11 +9,16 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/perf_event.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -280,17 +285,9 @@ static jint JNICALL link_fd(JNIEnv *env, jclass cls, jlong h)
 	return l->kind == GX_LINK_LIBBPF ? bpf_link__fd(l->link) : -1;
 }
 
-/* One run of an iterator: a fresh iterator fd per read, read to EOF. */
-static jbyteArray JNICALL iterator_read(JNIEnv *env, jclass cls, jlong h)
+/* Reads an iterator fd to EOF into a new byte[]; closes the fd. NULL with an exception pending. */
+static jbyteArray read_iterator_fd(JNIEnv *env, int fd)
 {
-	struct gx_link *l = GX_PTR(struct gx_link, h);
-
-	gx_log_reset();
-	int fd = bpf_iter_create(bpf_link__fd(l->link));
-	if (fd < 0) {
-		gx_throw_errno(env, fd, "bpf_iter_create");
-		return NULL;
-	}
 	size_t cap = 64 * 1024, len = 0;
 	char *buf = malloc(cap);
 	jbyteArray out = NULL;
@@ -329,6 +326,122 @@ out:
 	free(buf);
 	close(fd);
 	return out;
+}
+
+/* One run of an iterator: a fresh iterator fd per read, read to EOF. */
+static jbyteArray JNICALL iterator_read(JNIEnv *env, jclass cls, jlong h)
+{
+	struct gx_link *l = GX_PTR(struct gx_link, h);
+
+	gx_log_reset();
+	int fd = bpf_iter_create(bpf_link__fd(l->link));
+	if (fd < 0) {
+		gx_throw_errno(env, fd, "bpf_iter_create");
+		return NULL;
+	}
+	return read_iterator_fd(env, fd);
+}
+
+/*
+ * Network-scoped iterators (tcp, udp, unix, netlink, ipv6_route) walk the sockets of the network
+ * namespace of the task that makes the iterator fd: the kernel takes current's net_ns when the
+ * fd is created, not when the link was. So an fd for another namespace is made by a short-lived
+ * thread that enters that namespace first. setns() moves only the calling thread, and this one
+ * ends there: no thread of the JVM ever runs in a foreign namespace, and nothing has to be
+ * moved back. The fd keeps its namespace, so the caller's thread reads it.
+ */
+struct netns_iter {
+	int ns_fd;
+	int link_fd;
+	int iter_fd; /* out */
+	int err;     /* out: positive errno */
+	int setns_failed;
+};
+
+static void *create_iter_in_netns(void *arg)
+{
+	struct netns_iter *c = arg;
+
+	if (setns(c->ns_fd, CLONE_NEWNET)) {
+		c->err = errno;
+		c->setns_failed = 1;
+		return NULL;
+	}
+	c->iter_fd = bpf_iter_create(c->link_fd);
+	if (c->iter_fd < 0)
+		c->err = -c->iter_fd;
+	return NULL;
+}
+
+/*
+ * One run of a network-scoped iterator in the network namespace `netns` (its inode number), which
+ * process `pid` is in. ESRCH when the process has gone or is in another namespace by now (the
+ * caller found it in an earlier pass): not worth an error message, the caller skips it.
+ */
+static jbyteArray JNICALL iterator_read_in_netns(JNIEnv *env, jclass cls, jlong h, jint pid,
+						 jlong netns)
+{
+	struct gx_link *l = GX_PTR(struct gx_link, h);
+	struct netns_iter c = {.link_fd = bpf_link__fd(l->link), .iter_fd = -1};
+	struct stat target, own;
+	char path[64];
+	pthread_attr_t attr;
+	pthread_t thread;
+	sigset_t all, saved;
+	int err;
+
+	gx_log_reset();
+	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
+	c.ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (c.ns_fd < 0) {
+		gx_throw_errno(env, errno == ENOENT ? ESRCH : errno, "open(%s)", path);
+		return NULL;
+	}
+	if (fstat(c.ns_fd, &target) || (unsigned long long)target.st_ino != (unsigned long long)netns) {
+		close(c.ns_fd);
+		gx_throw_errno(env, ESRCH, "process %d is no longer in network namespace %llu",
+			       (int)pid, (unsigned long long)netns);
+		return NULL;
+	}
+	if (stat("/proc/thread-self/ns/net", &own) == 0 && own.st_ino == target.st_ino &&
+	    own.st_dev == target.st_dev) {
+		/* Our own namespace: no thread, and no CAP_SYS_ADMIN needed. */
+		close(c.ns_fd);
+		int fd = bpf_iter_create(c.link_fd);
+		if (fd < 0) {
+			gx_throw_errno(env, fd, "bpf_iter_create");
+			return NULL;
+		}
+		return read_iterator_fd(env, fd);
+	}
+	/* All signals blocked in the helper (it inherits the mask): the JVM's are for its threads. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024); /* it calls setns and bpf(2), nothing deep */
+	err = pthread_create(&thread, &attr, create_iter_in_netns, &c);
+	pthread_attr_destroy(&attr);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (err == 0)
+		err = pthread_join(thread, NULL);
+	close(c.ns_fd);
+	if (err) {
+		gx_throw_errno(env, err, "thread to enter network namespace %llu",
+			       (unsigned long long)netns);
+		return NULL;
+	}
+	if (c.setns_failed) {
+		gx_throw_errno(env, c.err,
+			       "setns into network namespace %llu (of process %d; needs CAP_SYS_ADMIN)",
+			       (unsigned long long)netns, (int)pid);
+		return NULL;
+	}
+	if (c.iter_fd < 0) {
+		gx_throw_errno(env, c.err, "bpf_iter_create in network namespace %llu",
+			       (unsigned long long)netns);
+		return NULL;
+	}
+	return read_iterator_fd(env, c.iter_fd);
 }
 
 /* {run_cnt, run_time_ns, recursion_misses}; counted only while BPF stats are enabled. */
@@ -373,6 +486,7 @@ static const JNINativeMethod methods[] = {
 	{"linkClose", "(J)I", (void *)link_close},
 	{"linkFd", "(J)I", (void *)link_fd},
 	{"iteratorRead", "(J)[B", (void *)iterator_read},
+	{"iteratorReadInNetns", "(JIJ)[B", (void *)iterator_read_in_netns},
 };
 
 int gx_register_program(JNIEnv *env)

@@ -35,13 +35,14 @@ public final class SelfMetrics {
   static final AttributeKey<String> MAP = AttributeKey.stringKey("map");
   static final AttributeKey<String> MAP_TYPE = AttributeKey.stringKey("type");
   static final AttributeKey<String> STATE = AttributeKey.stringKey("state");
+  static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("outcome");
   private static final double NANOS_PER_SECOND = 1e9;
 
   private SelfMetrics() {}
 
   /**
    * All of this class's metrics: {@link #programs}, {@link #maps}, {@link #ringBufferSize}, {@link
-   * #instances}, {@link #aggregates}.
+   * #instances}, {@link #aggregates}, {@link #snapshots}.
    */
   public static Registration register(Meter meter, Supplier<Collection<GadgetInstance>> instances) {
     Registration r = new Registration();
@@ -50,6 +51,7 @@ public final class SelfMetrics {
     r.addAll(ringBufferSize(meter, instances));
     r.addAll(instances(meter, instances));
     r.addAll(aggregates(meter, instances));
+    r.addAll(snapshots(meter, instances));
     return r;
   }
 
@@ -237,6 +239,52 @@ public final class SelfMetrics {
                   }
                   counts.forEach((s, n) -> m.record(n, byState.get(s)));
                 }));
+    return r;
+  }
+
+  /**
+   * {@code gadget.snapshots} (by {@code outcome}: {@code ok}, {@code failed}) and {@code
+   * gadget.snapshot.duration}: how often each snapshot gadget ran its iterators (interval and
+   * on-demand alike) and how long the last one took. Its rows are {@code gadget.events}.
+   */
+  public static Registration snapshots(
+      Meter meter, Supplier<Collection<GadgetInstance>> instances) {
+    ObservableLongMeasurement taken =
+        meter
+            .counterBuilder("gadget.snapshots")
+            .setDescription(
+                "Snapshots a snapshot gadget's instance took (on its interval and on demand), by"
+                    + " outcome: ok, or failed (the kernel failed an iterator run; see the log).")
+            .setUnit("{snapshot}")
+            .buildObserver();
+    ObservableDoubleMeasurement duration =
+        meter
+            .gaugeBuilder("gadget.snapshot.duration")
+            .setDescription(
+                "How long the instance's last snapshot took: its iterators' runs in the kernel and"
+                    + " the delivery of its rows to the outputs.")
+            .setUnit("s")
+            .buildObserver();
+    Registration r = new Registration();
+    r.add(
+        meter.batchCallback(
+            () -> {
+              for (GadgetInstance i : running(instances)) {
+                i.snapshots()
+                    .ifPresent(
+                        s -> {
+                          var st = s.stats();
+                          Attributes a = instanceAttributes(i);
+                          taken.record(st.taken(), a.toBuilder().put(OUTCOME, "ok").build());
+                          taken.record(st.failed(), a.toBuilder().put(OUTCOME, "failed").build());
+                          if (st.taken() > 0) {
+                            duration.record(st.lastDurationNanos() / NANOS_PER_SECOND, a);
+                          }
+                        });
+              }
+            },
+            taken,
+            duration));
     return r;
   }
 

@@ -82,7 +82,11 @@ public final class GadgetInstance implements AutoCloseable {
   private AggregateReader aggregateReader;
   private volatile boolean stopping;
 
-  // Written only by the drain thread, once per batch; read by metric collection.
+  /** A snapshot gadget's iterators and timer (no ring buffer is drained then); else null. */
+  private volatile SnapshotSource snapshots;
+
+  // Written by one thread at a time, once per batch (the drain thread, or a snapshot under its
+  // lock); read by metric collection.
   private volatile long eventsTotal;
   private volatile long malformedTotal;
   // The kernel's count is gone with the map: kept from the last read before close.
@@ -236,6 +240,17 @@ public final class GadgetInstance implements AutoCloseable {
       }
       programNames = object.programs().stream().map(BpfProgram::name).toList();
       filteredMap = object.map(FILTERED_MAP);
+      if (gadget.spec().snapshot() != null) {
+        snapshots =
+            new SnapshotSource(
+                this,
+                object,
+                gadget.spec().snapshot(),
+                (java.time.Duration)
+                    params.getOrDefault(SnapshotSource.INTERVAL_PARAM, java.time.Duration.ZERO),
+                new EventView(schema, clock, redaction),
+                clock);
+      }
       if (selector.filterMode() != ContainerSelector.FilterMode.OFF) {
         // Filled before any program is attached: no event passes a half-written filter.
         filter = new SelectorFilter(config.name(), object.map(FILTER_MAP), containers, selector);
@@ -245,6 +260,10 @@ public final class GadgetInstance implements AutoCloseable {
       List<BpfProgram> attached = new ArrayList<>();
       for (BpfProgram program : object.programs()) {
         try {
+          if (snapshots != null && snapshots.attach(program)) {
+            attached.add(program);
+            continue;
+          }
           if (program.attachKind().orElse(null) == AttachKind.PERF_EVENT) {
             PerfSampling.attach(program, frequencyHz());
           } else {
@@ -280,6 +299,9 @@ public final class GadgetInstance implements AutoCloseable {
       if (gadget.spec().isAggregate()) {
         ringBufferBytes = object.map(EVENTS_MAP).maxEntries();
         startAggregateReader();
+      } else if (snapshots != null) {
+        ringBufferBytes = object.map(EVENTS_MAP).maxEntries();
+        snapshots.start(); // rows come from the iterators: no ring buffer to drain
       } else {
         ByteBuffer buffer =
             ByteBuffer.allocateDirect(DRAIN_BUFFER_BYTES).order(ByteOrder.nativeOrder());
@@ -332,11 +354,12 @@ public final class GadgetInstance implements AutoCloseable {
     }
     object.setConstant(WAKEUP_CONSTANT, config.ringBuffer().wakeupBytes());
     object.setConstant(FILTER_MODE_CONSTANT, selector.filterMode().kernelValue());
-    // An aggregating gadget sends nothing through the ring buffer: one page, the kernel's minimum.
+    // An aggregating or snapshot gadget sends nothing through the ring buffer: one page, the
+    // kernel's minimum.
     object
         .map(EVENTS_MAP)
         .resize(
-            gadget.spec().isAggregate()
+            gadget.spec().isAggregate() || gadget.spec().snapshot() != null
                 ? io.gadgetexporter.bpf.Bpf.pageSize()
                 : (int) config.ringBuffer().sizeBytes());
     for (Map.Entry<String, String> m : gadget.spec().mapSizes().entrySet()) {
@@ -417,6 +440,14 @@ public final class GadgetInstance implements AutoCloseable {
               + "' (samples per second per CPU)");
     }
     return hz;
+  }
+
+  /**
+   * A snapshot gadget's iterators: {@link SnapshotSource#take} for a snapshot now, and its
+   * counters. Empty for another gadget, and until the instance has started.
+   */
+  public java.util.Optional<SnapshotSource> snapshots() {
+    return java.util.Optional.ofNullable(snapshots);
   }
 
   /** The selector in force. */
@@ -507,61 +538,77 @@ public final class GadgetInstance implements AutoCloseable {
 
   /** Decodes one drained batch; package-private for tests that feed it hand-made records. */
   void process(ByteBuffer buffer, int records, EventView view) {
-    boolean enrich = containers != null && view.schema().hasContainerKeys();
+    boolean enrich = enriches();
     int offset = 0;
     long good = 0;
     long bad = 0;
     for (int i = 0; i < records; i++) {
       int length = buffer.getInt(offset);
-      if (deliver(buffer, offset + RingBufferReader.RECORD_HEADER_BYTES, length, view, enrich)) {
+      int at = offset + RingBufferReader.RECORD_HEADER_BYTES;
+      if (deliver(buffer, at, length, view, enrich, null)) {
         good++;
       } else {
         bad++;
       }
       offset += RingBufferReader.RECORD_HEADER_BYTES + ((length + 7) & ~7);
     }
-    flushSink();
-    eventsTotal += good;
-    malformedTotal += bad;
+    endBatch(good, bad);
   }
 
   /** One interval's rows of an aggregating gadget, through the same path as events. */
   private void deliverRows(ByteBuffer rows, int rowSize, int[] order, int count, EventView view) {
-    boolean enrich = containers != null && view.schema().hasContainerKeys();
+    boolean enrich = enriches();
     long good = 0;
     for (int i = 0; i < count; i++) {
-      if (deliver(rows, order[i] * rowSize, rowSize, view, enrich)) {
+      if (deliver(rows, order[i] * rowSize, rowSize, view, enrich, null)) {
         good++;
       }
     }
-    flushSink();
-    eventsTotal += good;
+    endBatch(good, 0);
   }
 
-  /** Binds, enriches and hands one record to the sink; false when it is malformed. */
-  private boolean deliver(
-      ByteBuffer buffer, int offset, int length, EventView view, boolean enrich) {
+  /**
+   * Binds, enriches and hands one record (an event, a row) to the sink, and to {@code also} when
+   * not null (who asked for a snapshot); false when it is malformed. One thread at a time.
+   */
+  boolean deliver(
+      ByteBuffer buffer, int offset, int length, EventView view, boolean enrich, EventSink also) {
     if (!view.bind(buffer, offset, length)) {
       return false;
     }
     if (enrich) {
       view.enrich(containers);
     }
-    try {
-      sink.accept(this, view);
-    } catch (RuntimeException e) {
-      // An output must not stop the drain; the event still counts as delivered to the agent.
-      logger.log(Level.FINE, "output failed", e);
+    accept(sink, view);
+    if (also != null) {
+      accept(also, view);
     }
     return true;
   }
 
-  private void flushSink() {
+  private void accept(EventSink to, EventView view) {
+    try {
+      to.accept(this, view);
+    } catch (RuntimeException e) {
+      // An output must not stop the drain; the event still counts as delivered to the agent.
+      logger.log(Level.FINE, "output failed", e);
+    }
+  }
+
+  /** The end of a batch of {@link #deliver} calls: outputs flushed, counters advanced. */
+  void endBatch(long good, long bad) {
     try {
       sink.flush();
     } catch (RuntimeException e) {
       logger.log(Level.FINE, "output flush failed", e);
     }
+    eventsTotal += good;
+    malformedTotal += bad;
+  }
+
+  /** Whether records are tied to containers: discovery is on and the event has an id field. */
+  boolean enriches() {
+    return containers != null && schema.hasContainerKeys();
   }
 
   /** Events drained and decoded; for an aggregating gadget, rows delivered. */
@@ -704,6 +751,9 @@ public final class GadgetInstance implements AutoCloseable {
     stopping = true;
     if (aggregateReader != null) {
       aggregateReader.close(); // after its last read: the map still exists
+    }
+    if (snapshots != null) {
+      snapshots.stop();
     }
     if (reader != null) {
       reader.wakeup();

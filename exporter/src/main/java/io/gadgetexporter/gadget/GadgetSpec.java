@@ -25,6 +25,8 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *     events), what to read; null for a tracer
  * @param mapSizes map name to the {@code uint} parameter that sets its {@code max_entries} before
  *     load
+ * @param snapshot for a snapshot gadget (BPF iterators writing rows, run on demand and on an
+ *     interval), its {@code snapshot:} section; null for a gadget that streams events
  */
 public record GadgetSpec(
     String name,
@@ -35,7 +37,8 @@ public record GadgetSpec(
     List<String> optionalPrograms,
     List<ParamSpec> params,
     AggregateSpec aggregate,
-    Map<String, String> mapSizes) {
+    Map<String, String> mapSizes,
+    SnapshotSpec snapshot) {
 
   public GadgetSpec {
     Objects.requireNonNull(name, "name");
@@ -58,7 +61,16 @@ public record GadgetSpec(
       List<String> optionalPrograms,
       List<ParamSpec> params) {
     this(
-        name, description, eventStruct, eventName, fields, optionalPrograms, params, null, Map.of());
+        name,
+        description,
+        eventStruct,
+        eventName,
+        fields,
+        optionalPrograms,
+        params,
+        null,
+        Map.of(),
+        null);
   }
 
   /** Whether the gadget's rows are read from a map on an interval rather than sent as events. */
@@ -68,13 +80,16 @@ public record GadgetSpec(
 
   /**
    * The parameters the agent reads rather than the program: an aggregating gadget's {@code
-   * interval} and {@code max_rows}, and those that size maps.
+   * interval} and {@code max_rows}, a snapshot gadget's {@code interval}, and those that size maps.
    */
   public java.util.Set<String> agentParams() {
     java.util.Set<String> names = new java.util.LinkedHashSet<>(mapSizes.values());
     if (aggregate != null) {
       names.add(AggregateSpec.INTERVAL);
       names.add(AggregateSpec.MAX_ROWS);
+    }
+    if (snapshot != null) {
+      names.add(SnapshotSource.INTERVAL_PARAM);
     }
     return names;
   }
@@ -117,13 +132,17 @@ public record GadgetSpec(
         "fields",
         "optionalPrograms",
         "params",
-        "mapSizes");
+        "mapSizes",
+        "snapshot");
     String name = r.string(top, "", "name", true);
     String description = r.string(top, "", "description", true);
     AggregateSpec aggregate =
         top.get("aggregate") == null ? null : r.aggregate(top.get("aggregate"));
     if (aggregate != null && top.get("event") != null) {
       throw r.error("event", "an aggregating gadget (aggregate:) sends no events; remove event:");
+    }
+    if (aggregate != null && top.containsKey("snapshot")) {
+      throw r.error("snapshot", "a gadget is aggregating (aggregate:) or a snapshot, not both");
     }
     String event = aggregate != null ? "" : r.string(top, "", "event", true);
     String eventName = r.string(top, "", "eventName", false);
@@ -201,7 +220,8 @@ public record GadgetSpec(
         optionalPrograms,
         params,
         aggregate,
-        mapSizes);
+        mapSizes,
+        top.containsKey("snapshot") ? SnapshotSpec.parse(top.get("snapshot"), source) : null);
   }
 
   /** Typed access to the loaded YAML tree, with errors that name the key. */

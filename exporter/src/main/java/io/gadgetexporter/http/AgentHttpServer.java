@@ -43,6 +43,8 @@ import javax.net.ssl.X509KeyManager;
  *   <li>{@code /api/v1/containers}: the containers the agent knows;
  *   <li>{@code /api/v1/gadgets}, {@code /api/v1/gadgets/NAME}: the instances, their state and
  *       counters;
+ *   <li>{@code /api/v1/gadgets/NAME/snapshot}: a snapshot gadget's rows, taken now (see {@link
+ *       SnapshotRequest});
  *   <li>{@code /api/v1/events?instance=NAME}: an instance's events, live (Server-Sent Events, see
  *       {@link LiveEvents}).
  * </ul>
@@ -307,6 +309,19 @@ public final class AgentHttpServer implements AutoCloseable {
               ctx.response()
                   .putHeader("Content-Type", JSON)
                   .end(GadgetsJson.of(instance.get(), live).encodePrettily());
+            },
+            false);
+    // Blocking: the iterators run in the kernel on the calling thread.
+    router
+        .get("/api/v1/gadgets/:name/snapshot")
+        .blockingHandler(
+            ctx -> {
+              SnapshotRequest.Answer a =
+                  SnapshotRequest.answer(ctx.pathParam("name"), b.instances.get());
+              ctx.response()
+                  .setStatusCode(a.status())
+                  .putHeader("Content-Type", JSON)
+                  .end(a.body());
             },
             false);
     router

@@ -63,6 +63,7 @@ final class GadgetsJson {
                 .put("queued", stream.queued())
                 .put("sent", stream.sent())
                 .put("dropped", stream.dropped()));
+    i.snapshots().ifPresent(s -> o.put("snapshot", snapshot(s)));
     JsonArray fields = new JsonArray();
     for (GadgetSpec.FieldSpec f : i.gadget().spec().fields()) {
       JsonObject field =
@@ -76,6 +77,18 @@ final class GadgetsJson {
       fields.add(field);
     }
     return o.put("fields", fields);
+  }
+
+  /** A snapshot gadget's counters: what its interval and its on-demand requests did. */
+  private static JsonObject snapshot(io.gadgetexporter.gadget.SnapshotSource s) {
+    io.gadgetexporter.gadget.SnapshotSource.Stats st = s.stats();
+    return new JsonObject()
+        .put("interval", io.gadgetexporter.config.Units.formatDuration(s.interval()))
+        .put("taken", st.taken())
+        .put("failed", st.failed())
+        .put("last_rows", st.lastRows())
+        .put("last_duration_ms", st.lastDurationNanos() / 1e6)
+        .put("namespaces_skipped", st.namespacesSkipped());
   }
 
   /** As configured: {@code host} with its default applied. */

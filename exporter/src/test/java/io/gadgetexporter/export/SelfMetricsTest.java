@@ -191,6 +191,30 @@ class SelfMetricsTest {
   }
 
   @Test
+  void snapshotsAreCountedWithTheDurationOfTheLast() {
+    GadgetInstance snap = start(GadgetTesting.instance("snapshot_process", "", EventSink.NONE));
+    GadgetInstance exec = start(GadgetTesting.instance("trace_exec", "", EventSink.NONE));
+    AttributeKey<String> outcome = AttributeKey.stringKey("outcome");
+    Predicate<Attributes> ok = instanceIs(snap).and(a -> "ok".equals(a.get(outcome)));
+    Predicate<Attributes> failed = instanceIs(snap).and(a -> "failed".equals(a.get(outcome)));
+    Collection<MetricData> none = reader.collectAllMetrics();
+    assertThat(value(none, "gadget.snapshots", ok)).isZero();
+    assertThat(metric(none, "gadget.snapshot.duration")).as("nothing taken yet").isEmpty();
+
+    snap.snapshots().orElseThrow().take(null);
+    snap.snapshots().orElseThrow().take(null);
+    Collection<MetricData> metrics = reader.collectAllMetrics();
+    assertThat(value(metrics, "gadget.snapshots", ok)).isEqualTo(2);
+    assertThat(value(metrics, "gadget.snapshots", failed)).isZero();
+    assertThat(value(metrics, "gadget.snapshot.duration", instanceIs(snap)))
+        .isEqualTo(snap.snapshots().orElseThrow().stats().lastDurationNanos() / 1e9)
+        .isPositive();
+    // A tracer has no snapshot series.
+    assertThat(points(metric(metrics, "gadget.snapshots").orElseThrow()))
+        .noneMatch(p -> instanceIs(exec).test(p.getAttributes()));
+  }
+
+  @Test
   void readingStatsWhileTheInstanceClosesNeverThrows() throws Exception {
     for (int round = 0; round < 3; round++) {
       GadgetInstance exec = start(GadgetTesting.instance("trace_exec", "", EventSink.NONE));

@@ -51,6 +51,32 @@ class GadgetSpecTest {
   }
 
   @Test
+  void snapshotSectionMakesASnapshotGadget() {
+    assertThat(GadgetSpec.parse(HEAD, "g.yaml").snapshot()).as("a tracer").isNull();
+    assertThat(GadgetSpec.parse(HEAD + "snapshot: {}\n", "g.yaml").snapshot())
+        .isEqualTo(new SnapshotSpec(java.util.List.of(), null, java.util.List.of()));
+    assertThat(
+            GadgetSpec.parse(
+                    HEAD
+                        + "snapshot:\n  prepare: [owners]\n  networkNamespaces: netns\n"
+                        + "  clear: [owner_map]\n",
+                    "g.yaml")
+                .snapshot())
+        .isEqualTo(
+            new SnapshotSpec(java.util.List.of("owners"), "netns", java.util.List.of("owner_map")));
+    assertThatThrownBy(() -> GadgetSpec.parse(HEAD + "snapshot:\n  every: 1s\n", "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessage(
+            "g.yaml: snapshot.every: unknown key (known: prepare, networkNamespaces, clear)");
+    assertThatThrownBy(() -> GadgetSpec.parse(HEAD + "snapshot:\n  prepare: owners\n", "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessage("g.yaml: snapshot.prepare: must be a list of names");
+    assertThatThrownBy(() -> GadgetSpec.parse(HEAD + "snapshot: yes\n", "g.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessageStartingWith("g.yaml: snapshot: must be a mapping");
+  }
+
+  @Test
   void unknownKeyIsNamed() {
     assertThatThrownBy(() -> GadgetSpec.parse(HEAD + "evnt: x\n", "g.yaml"))
         .isInstanceOf(GadgetException.class)

@@ -43,6 +43,19 @@ public final class GadgetTesting {
     return new GadgetInstance(config, g, sink, BootClock.system(), containers);
   }
 
+  /** An instance of any gadget (one made in the test: a built-in's object, another gadget.yaml). */
+  public static GadgetInstance instance(Gadget gadget, String extraYaml, EventSink sink) {
+    String yaml =
+        "gadgets:\n  - name: test-"
+            + gadget.name().replace('_', '-')
+            + "\n    gadget: "
+            + gadget.name()
+            + "\n"
+            + extraYaml;
+    InstanceConfig config = ConfigLoader.parse(yaml, "test.yaml", Map.of()).gadgets().get(0);
+    return new GadgetInstance(config, gadget, sink, BootClock.system());
+  }
+
   /** How many loaded programs have each name. */
   public static Map<String, Long> countByName(List<String> names) {
     return names.stream()

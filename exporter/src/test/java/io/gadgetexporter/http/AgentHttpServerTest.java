@@ -112,6 +112,7 @@ class AgentHttpServerTest {
             "/metrics",
             "/api/v1/gadgets",
             "/api/v1/gadgets/exec",
+            "/api/v1/gadgets/exec/snapshot",
             "/api/v1/containers",
             "/api/v1/events?instance=exec",
             "/nothing-here")) {
@@ -365,5 +366,83 @@ class AgentHttpServerTest {
     assertThat(open.containsKey("failure")).isFalse();
     assertThat(open.containsKey("selector")).as("no selector: everything").isFalse();
     assertThat(open.getLong("events")).isZero();
+  }
+
+  @Test
+  void aSnapshotIsTakenOnRequestAndOnlyOfARunningSnapshotGadget() throws Exception {
+    GadgetInstance snapshot = GadgetTesting.instance("snapshot_process", "", EventSink.NONE);
+    GadgetInstance tracer = GadgetTesting.instance("trace_exec", "", EventSink.NONE);
+    GadgetInstance idle =
+        new GadgetInstance(
+            ConfigLoader.parse(
+                    "gadgets:\n  - name: idle\n    gadget: snapshot_process\n",
+                    "test.yaml",
+                    Map.of())
+                .gadgets()
+                .get(0),
+            snapshot.gadget(),
+            EventSink.NONE,
+            io.gadgetexporter.gadget.BootClock.system());
+    try {
+      snapshot.start();
+      start("", List.of(snapshot, tracer, idle));
+      HttpClient client = HttpClient.newHttpClient();
+
+      HttpResponse<String> taken =
+          get(client, http("/api/v1/gadgets/test-snapshot-process/snapshot"));
+      assertThat(taken.statusCode()).isEqualTo(200);
+      assertThat(taken.headers().firstValue("Content-Type")).contains("application/json");
+      JsonObject body = new JsonObject(taken.body());
+      assertThat(body.getString("instance")).isEqualTo("test-snapshot-process");
+      assertThat(body.getString("gadget")).isEqualTo("snapshot_process");
+      assertThat(java.time.Instant.parse(body.getString("time")))
+          .isBeforeOrEqualTo(java.time.Instant.now());
+      assertThat(body.getLong("malformed")).isZero();
+      List<JsonObject> rows =
+          body.getJsonArray("rows").stream().map(JsonObject.class::cast).toList();
+      assertThat(rows).hasSizeGreaterThan(10);
+      JsonObject self =
+          rows.stream()
+              .filter(r -> r.getLong("pid") == ProcessHandle.current().pid())
+              .findFirst()
+              .orElseThrow();
+      // The JSON lines' form: numbers as numbers, timestamps ISO-8601 with the raw value beside.
+      assertThat(self.getString("comm")).isEqualTo("java");
+      assertThat(self.getString("instance")).isEqualTo("test-snapshot-process");
+      assertThat(java.time.Instant.parse(self.getString("start_time")))
+          .isBefore(java.time.Instant.now());
+      assertThat(self.getLong("start_time_raw")).isPositive();
+
+      JsonObject status =
+          new JsonObject(get(client, http("/api/v1/gadgets/test-snapshot-process")).body());
+      assertThat(status.getJsonObject("params").getString("interval")).isEqualTo("0ms");
+      assertThat(status.getJsonObject("snapshot").getLong("taken")).isEqualTo(1);
+      assertThat(status.getJsonObject("snapshot").getLong("last_rows")).isEqualTo(rows.size());
+      assertThat(status.getLong("events")).isEqualTo(rows.size());
+
+      HttpResponse<String> ofTracer = get(client, http("/api/v1/gadgets/test-trace-exec/snapshot"));
+      assertThat(ofTracer.statusCode()).isEqualTo(400);
+      assertThat(new JsonObject(ofTracer.body()))
+          .isEqualTo(
+              new JsonObject()
+                  .put(
+                      "error",
+                      "instance 'test-trace-exec' runs trace_exec, which streams events: only"
+                          + " snapshot gadgets take snapshots (its events:"
+                          + " /api/v1/events?instance=test-trace-exec)")
+                  .put("instances", List.of("test-snapshot-process", "idle")));
+
+      HttpResponse<String> notStarted = get(client, http("/api/v1/gadgets/idle/snapshot"));
+      assertThat(notStarted.statusCode()).isEqualTo(409);
+      assertThat(new JsonObject(notStarted.body()).getString("error"))
+          .isEqualTo("instance 'idle' is starting");
+
+      HttpResponse<String> unknown = get(client, http("/api/v1/gadgets/nope/snapshot"));
+      assertThat(unknown.statusCode()).isEqualTo(404);
+      assertThat(new JsonObject(unknown.body()).getJsonArray("instances"))
+          .containsExactly("test-snapshot-process", "test-trace-exec", "idle");
+    } finally {
+      snapshot.close();
+    }
   }
 }

@@ -99,6 +99,8 @@ public final class Native {
 
   public static native byte[] iteratorRead(long link);
 
+  public static native byte[] iteratorReadInNetns(long link, int pid, long netnsId);
+
   // map.c
   public static native String mapName(long map);
 
