@@ -12,7 +12,9 @@ import java.nio.ByteOrder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
@@ -241,24 +243,23 @@ public final class SnapshotSource {
       Instant time = Instant.now();
       long start = System.nanoTime();
       long[] counts = new long[2]; // rows, malformed
-      int namespaces = 0;
-      int skipped = 0;
+      TreeMap<Long, Integer> pids = new TreeMap<>();
+      Set<Long> skipped = new HashSet<>();
       try {
         clock.refresh(); // rows carry boot-time stamps: follow a stepped wall clock
         for (BpfIterator p : prepare) {
           p.read();
         }
-        TreeMap<Long, Integer> pids = namespacePids();
+        pids = namespacePids();
         for (RowIterator r : rows) {
           if (!r.networkScoped() || namespacesMap == null) {
             split(r.iterator().read(), also, counts);
             continue;
           }
-          namespaces = pids.size();
           for (var ns : pids.entrySet()) {
-            byte[] out = readIn(r.iterator(), ns.getValue(), ns.getKey());
+            byte[] out = skipped.contains(ns.getKey()) ? null : readIn(r.iterator(), ns);
             if (out == null) {
-              skipped++;
+              skipped.add(ns.getKey());
             } else {
               split(out, also, counts);
             }
@@ -275,8 +276,8 @@ public final class SnapshotSource {
       taken++;
       lastRows = counts[0];
       lastDurationNanos = duration;
-      namespacesSkipped += skipped;
-      return new Result(time, duration, counts[0], counts[1], namespaces, skipped);
+      namespacesSkipped += skipped.size();
+      return new Result(time, duration, counts[0], counts[1], pids.size(), skipped.size());
     }
   }
 
@@ -300,10 +301,10 @@ public final class SnapshotSource {
     return pids;
   }
 
-  /** One run in a namespace; null when it cannot be entered (counted by the caller). */
-  private byte[] readIn(BpfIterator it, int pid, long netns) {
+  /** One run in a namespace (id → pid); null when it cannot be entered (counted by the caller). */
+  private byte[] readIn(BpfIterator it, Map.Entry<Long, Integer> ns) {
     try {
-      return it.readInNetworkNamespace(pid, netns);
+      return it.readInNetworkNamespace(ns.getValue(), ns.getKey());
     } catch (BpfException e) {
       if (e.errno() == ESRCH) {
         return null; // its process left since the prepare pass: the namespace may be gone too

@@ -191,7 +191,7 @@ class SelfMetricsTest {
   }
 
   @Test
-  void snapshotsAreCountedWithTheDurationOfTheLast() {
+  void snapshotsAreCountedWithTheDurationOfTheLast() throws Exception {
     GadgetInstance snap = start(GadgetTesting.instance("snapshot_process", "", EventSink.NONE));
     GadgetInstance exec = start(GadgetTesting.instance("trace_exec", "", EventSink.NONE));
     AttributeKey<String> outcome = AttributeKey.stringKey("outcome");
@@ -212,6 +212,14 @@ class SelfMetricsTest {
     // A tracer has no snapshot series.
     assertThat(points(metric(metrics, "gadget.snapshots").orElseThrow()))
         .noneMatch(p -> instanceIs(exec).test(p.getAttributes()));
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ExpositionFormats.init().getPrometheusTextFormatWriter().write(out, prometheus.collect());
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "gadget_snapshots_total{gadget_instance=\"test-snapshot-process\","
+                + "gadget_name=\"snapshot_process\",outcome=\"ok\"} 2")
+        .contains("gadget_snapshot_duration_seconds{gadget_instance=\"test-snapshot-process\"");
   }
 
   @Test
