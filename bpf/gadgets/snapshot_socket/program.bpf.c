@@ -17,13 +17,10 @@
  * pid 0, because its namespace was visited, i.e. a selected process lives there.
  */
 #include "vmlinux.h"
-#include <bpf/bpf_endian.h>
 #include <gadget/gadget.h>
+#include <gadget/net.h>
 
-/* Kernel macros, so not in vmlinux.h; the same numbers on every architecture. */
-#define SNAP_AF_INET 2
-#define SNAP_AF_INET6 10
-#define SNAP_EEXIST 17
+#define SNAP_EEXIST 17 /* a kernel macro, so not in vmlinux.h */
 
 struct event {
 	gadget_timestamp timestamp;
@@ -90,7 +87,7 @@ struct {
 
 static __always_inline bool is_inet(__u16 family)
 {
-	return family == SNAP_AF_INET || family == SNAP_AF_INET6;
+	return family == GADGET_AF_INET || family == GADGET_AF_INET6;
 }
 
 /* The inode number of the socket file behind `sk`, as in /proc/PID/fd and ss; 0 for none. */
@@ -140,7 +137,7 @@ int find_owners(struct bpf_iter__task_file *ctx)
 		return 0;
 	/* A namespace is entered through a process living in it (not one holding a socket from
 	 * elsewhere). */
-	netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	netns = gadget_sock_netns_id(sk);
 	if (netns != BPF_CORE_READ(task, nsproxy, net_ns, ns.inum))
 		return 0;
 	err = bpf_map_update_elem(&netns_pids, &netns, &pid, BPF_NOEXIST);
@@ -150,28 +147,9 @@ int find_owners(struct bpf_iter__task_file *ctx)
 }
 
 /*
- * An endpoint from a socket's address: an IPv4-mapped IPv6 address (a dual-stack socket, as Java
- * and others open by default, talking IPv4) becomes IPv4, as the peer sees it.
+ * The fields every socket has: full, request and time-wait sockets all begin with sock_common
+ * (so the local port is skc_num here, not a full socket's inet_sport).
  */
-static __always_inline void set_endpoint(gadget_l4endpoint *ep, __u16 family, __be32 v4,
-					 const struct in6_addr *v6, __u16 port)
-{
-	ep->port = port;
-	ep->unused = 0;
-	if (family == SNAP_AF_INET6 && !(v6->in6_u.u6_addr32[0] | v6->in6_u.u6_addr32[1]) &&
-	    v6->in6_u.u6_addr32[2] == bpf_htonl(0xffff))
-		v4 = v6->in6_u.u6_addr32[3];
-	else if (family == SNAP_AF_INET6) {
-		__builtin_memcpy(ep->addr.v6, v6->in6_u.u6_addr8, 16);
-		ep->version = 6;
-		return;
-	}
-	__builtin_memset(ep->addr.v6, 0, 16);
-	ep->addr.v4 = v4;
-	ep->version = 4;
-}
-
-/* The fields every socket has (full, request and time-wait sockets all begin with these). */
 static __always_inline struct event *begin_row(struct sock_common *skc, uid_t uid, __u16 protocol)
 {
 	struct in6_addr v6 = {};
@@ -186,19 +164,19 @@ static __always_inline struct event *begin_row(struct sock_common *skc, uid_t ui
 	if (!e)
 		return NULL;
 	e->timestamp = bpf_ktime_get_boot_ns();
-	e->netns_id = BPF_CORE_READ(skc, skc_net.net, ns.inum);
+	e->netns_id = gadget_sock_netns_id((struct sock *)skc);
 	e->family = family;
 	e->protocol = protocol;
 	e->state = BPF_CORE_READ(skc, skc_state);
 	e->uid = uid;
-	if (family == SNAP_AF_INET6)
+	if (family == GADGET_AF_INET6)
 		v6 = BPF_CORE_READ(skc, skc_v6_rcv_saddr);
-	set_endpoint(&e->src, family, BPF_CORE_READ(skc, skc_rcv_saddr), &v6,
-		     BPF_CORE_READ(skc, skc_num));
-	if (family == SNAP_AF_INET6)
+	gadget_endpoint_set(&e->src, family, BPF_CORE_READ(skc, skc_rcv_saddr), &v6,
+			    BPF_CORE_READ(skc, skc_num));
+	if (family == GADGET_AF_INET6)
 		v6 = BPF_CORE_READ(skc, skc_v6_daddr);
-	set_endpoint(&e->dst, family, BPF_CORE_READ(skc, skc_daddr), &v6,
-		     bpf_ntohs(BPF_CORE_READ(skc, skc_dport)));
+	gadget_endpoint_set(&e->dst, family, BPF_CORE_READ(skc, skc_daddr), &v6,
+			    bpf_ntohs(BPF_CORE_READ(skc, skc_dport)));
 	e->inode = 0;
 	e->rx_queue = 0;
 	e->tx_queue = 0;
