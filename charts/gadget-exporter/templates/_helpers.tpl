@@ -152,6 +152,9 @@ capabilities.sysAdmin / netRaw / syslog: auto (from config), true or false.
 {{- $_ := set $auto "SYS_ADMIN" (append $auto.SYS_ADMIN "gadget trace_dns: setns into each traced network namespace") }}
 {{- $_ := set $auto "NET_RAW" (append $auto.NET_RAW "gadget trace_dns: a packet socket (AF_PACKET) per traced network namespace") }}
 {{- end }}
+{{- if eq $g "snapshot_socket" }}
+{{- $_ := set $auto "SYS_ADMIN" (append $auto.SYS_ADMIN "gadget snapshot_socket: setns into each network namespace it lists") }}
+{{- end }}
 {{- if eq $g "profile_cpu" }}
 {{- $_ := set $auto "SYSLOG" (append $auto.SYSLOG "gadget profile_cpu: kernel symbol addresses in /proc/kallsyms") }}
 {{- end }}

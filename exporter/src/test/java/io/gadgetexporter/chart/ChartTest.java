@@ -435,6 +435,13 @@ serviceAccount: {annotations: {example.com/role: agent}}
     assertThat(added(render("config: {metrics: {bpf_stats: false}}"))).contains("SYS_ADMIN");
     assertThat(added(render("config: {containers: {enabled: false}, metrics: {bpf_stats: false}}")))
         .doesNotContain("SYS_ADMIN");
+    // snapshot_socket enters the network namespaces whose sockets it lists.
+    assertThat(
+            added(
+                render(
+                    "config: {containers: {enabled: false}, metrics: {bpf_stats: false},"
+                        + " gadgets: [{gadget: snapshot_socket}]}")))
+        .contains("SYS_ADMIN");
 
     HelmChart.Rendered minimal = render(variant("runtime hook and BPF statistics off"));
     assertThat(added(minimal)).isEqualTo(new TreeSet<>(BASE_CAPABILITIES));
