@@ -74,6 +74,16 @@ class GadgetSpecTest {
     assertThatThrownBy(() -> GadgetSpec.parse(HEAD + "snapshot: yes\n", "g.yaml"))
         .isInstanceOf(GadgetException.class)
         .hasMessageStartingWith("g.yaml: snapshot: must be a mapping");
+    assertThat(GadgetSpec.parse(HEAD + "snapshot: {}\n", "g.yaml").agentParams())
+        .containsExactly("interval");
+    assertThatThrownBy(
+            () ->
+                GadgetSpec.parse(
+                    AGGREGATE + "snapshot: {}\nmapSizes: {stats: map_entries}\n" + AGGREGATE_PARAMS,
+                    "a.yaml"))
+        .isInstanceOf(GadgetException.class)
+        .hasMessage(
+            "a.yaml: snapshot: a gadget is aggregating (aggregate:) or a snapshot, not both");
   }
 
   @Test

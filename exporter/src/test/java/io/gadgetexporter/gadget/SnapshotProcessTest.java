@@ -181,9 +181,10 @@ class SnapshotProcessTest {
     long before = loadedNamed("snapshot_process");
     GadgetInstance snap = GadgetTesting.instance("snapshot_process", "", EventSink.NONE);
     snap.start();
-    assertThat(snap.ringBufferBytes()).as("no reader was made").isZero();
-    assertThat(eventsMapSizes("snapshot_process"))
-        .containsExactly((long) io.gadgetexporter.bpf.Bpf.pageSize());
+    long page = io.gadgetexporter.bpf.Bpf.pageSize();
+    assertThat(snap.ringBufferBytes()).isEqualTo(page);
+    assertThat(eventsMapSizes("snapshot_process")).containsExactly(page);
+    assertThat(snap.pendingBytes()).as("no reader was made").isZero();
     assertThat(loadedNamed("snapshot_process")).isEqualTo(before + 1);
     snap.close();
     assertThat(loadedNamed("snapshot_process")).isEqualTo(before);

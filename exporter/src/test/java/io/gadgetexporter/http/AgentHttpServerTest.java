@@ -427,8 +427,8 @@ class AgentHttpServerTest {
               new JsonObject()
                   .put(
                       "error",
-                      "instance 'test-trace-exec' runs trace_exec, which streams events: only"
-                          + " snapshot gadgets take snapshots (its events:"
+                      "instance 'test-trace-exec' runs trace_exec, which is not a snapshot gadget:"
+                          + " only those take snapshots (its events:"
                           + " /api/v1/events?instance=test-trace-exec)")
                   .put("instances", List.of("test-snapshot-process", "idle")));
 
