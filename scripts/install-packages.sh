@@ -24,6 +24,7 @@ if [[ "${1:-build}" == test ]]; then
   required+=(prometheus)
   # The network gadgets' tests (trace_tcpretrans, trace_tcpdrop) cut a connection with an
   # nftables rule inside a private network namespace (unshare -n, ip link set lo up, nsenter).
+  # trace_dns and the jni socket tests make theirs with ip netns add/exec (iproute2).
   required+=(nftables iproute2)
   # The peers the overhead benchmark compares against; the benchmark skips what is absent.
   optional+=(bpftrace libbpf-tools)

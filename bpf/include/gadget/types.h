@@ -152,4 +152,15 @@ typedef __u32 gadget_dev;
 #define GADGET_BLOCK_OP_OTHER 255
 typedef __u32 gadget_block_op;
 
+/*
+ * Payloads: raw bytes of a packet or message that userspace decodes into further fields (a
+ * decoder per element typedef; the derived fields are listed in gadget.yaml with `from:`).
+ * A payload field `X` is read together with `gadget_payload_size X_size` (bytes captured into X)
+ * and `gadget_payload_len X_len` (bytes of the whole payload, which may exceed what was captured).
+ */
+typedef __u32 gadget_payload_size;
+typedef __u32 gadget_payload_len;
+/* A DNS message (RFC 1035), as carried over UDP: `gadget_dns_payload payload[N]`. */
+typedef __u8 gadget_dns_payload;
+
 #endif /* GADGET_TYPES_H */

@@ -2,18 +2,26 @@
  * Sockets for socket-filter programs. A packet socket bound to one interface sees every frame
  * that crosses it, both directions; a filter that returns 0 keeps them out of the socket's queue,
  * so it costs no copies when the program only counts or submits to a ring buffer.
+ *
+ * A packet socket sees its own network namespace only, and a socket belongs for life to the
+ * namespace it was created in: to watch another namespace, a thread enters it (setns), creates
+ * the socket and leaves.
  */
 #include "jni_util.h"
 #include "log.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static jint JNICALL packet_socket_open(JNIEnv *env, jclass cls, jstring jifname)
@@ -47,8 +55,100 @@ out:
 	return fd;
 }
 
+struct ns_socket {
+	int ns_fd; /* in */
+	int fd;    /* out: the socket, or -1 */
+	int err;   /* out: errno of the failed step */
+	const char *step;
+};
+
+/*
+ * Runs on a thread of its own that ends right after: setns(2) changes the calling thread's
+ * namespace, and a JVM thread must never be left in another one (a failed switch back would
+ * leave it there); a thread that exits cannot leak it.
+ */
+static void *socket_in_namespace(void *arg)
+{
+	struct ns_socket *job = arg;
+
+	if (setns(job->ns_fd, CLONE_NEWNET) < 0) {
+		job->err = errno;
+		job->step = "setns";
+		return NULL;
+	}
+	/* Protocol 0: hooked to no device, so nothing is queued before the filter is attached and
+	 * the socket bound (packet_socket_listen). */
+	job->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (job->fd < 0) {
+		job->err = errno;
+		job->step = "socket(AF_PACKET, SOCK_RAW)";
+	}
+	return NULL;
+}
+
+/* A packet socket in the network namespace `path` names; its inode goes to inode_out[0]. */
+static jint JNICALL packet_socket_open_in_namespace(JNIEnv *env, jclass cls, jstring jpath,
+						    jlongArray inode_out)
+{
+	char *path = gx_strdup_utf(env, jpath);
+	struct ns_socket job = {.fd = -1};
+	struct stat st;
+	pthread_t thread;
+	int err;
+
+	if (!path)
+		return -1;
+	job.ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (job.ns_fd < 0) {
+		gx_throw_errno(env, errno, "open of network namespace %s", path);
+		goto out;
+	}
+	if (fstat(job.ns_fd, &st) < 0) {
+		gx_throw_errno(env, errno, "fstat of network namespace %s", path);
+		goto out;
+	}
+	err = pthread_create(&thread, NULL, socket_in_namespace, &job);
+	if (err) {
+		gx_throw_errno(env, err, "thread to enter network namespace %s", path);
+		goto out;
+	}
+	pthread_join(thread, NULL);
+	if (job.fd < 0) {
+		gx_throw_errno(env, job.err, "%s in network namespace %s", job.step, path);
+		goto out;
+	}
+	jlong inode = (jlong)st.st_ino;
+	(*env)->SetLongArrayRegion(env, inode_out, 0, 1, &inode);
+	if ((*env)->ExceptionCheck(env)) {
+		close(job.fd);
+		job.fd = -1;
+	}
+out:
+	if (job.ns_fd >= 0)
+		close(job.ns_fd);
+	free(path);
+	return job.fd;
+}
+
+/* Starts delivery to a socket from packet_socket_open_in_namespace: every protocol, every
+ * interface of its namespace (including ones added later). */
+static void JNICALL packet_socket_listen(JNIEnv *env, jclass cls, jint fd)
+{
+	struct sockaddr_ll sll = {
+		.sll_family = AF_PACKET,
+		.sll_protocol = htons(ETH_P_ALL),
+		.sll_ifindex = 0,
+	};
+
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) < 0)
+		gx_throw_errno(env, errno, "bind of packet socket fd %d to all interfaces", (int)fd);
+}
+
 static const JNINativeMethod methods[] = {
 	{"packetSocketOpen", "(Ljava/lang/String;)I", (void *)packet_socket_open},
+	{"packetSocketOpenInNamespace", "(Ljava/lang/String;[J)I",
+	 (void *)packet_socket_open_in_namespace},
+	{"packetSocketListen", "(I)V", (void *)packet_socket_listen},
 };
 
 int gx_register_socket(JNIEnv *env)

@@ -69,7 +69,7 @@ final class TraceOpenEvents {
               SOCK_FAMILY,
               SKB_DROP_REASON ->
           true;
-      case STRING, ARGS, BYTES, L4_ENDPOINT -> false;
+      case STRING, ARGS, BYTES, L4_ENDPOINT, PAYLOAD -> false;
       case SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS, UMOUNT_FLAGS, DEVICE, BLOCK_OP -> true;
       case KERNEL_STACK, USER_STACK, HISTOGRAM -> false;
     };
@@ -113,7 +113,7 @@ final class TraceOpenEvents {
                       ? "ge-bench"
                       : String.format("/tmp/gadget-exporter-bench/file-%08d.txt", i));
           case NUMBER, ERRNO, BOOL -> putInt(buffer, at, f.size(), 1000 + i);
-          case ARGS, BYTES, SYSCALL_NR, FILE_TYPE -> {} // none in trace_open: zeros
+          case ARGS, BYTES, SYSCALL_NR, FILE_TYPE, PAYLOAD -> {} // none in trace_open: zeros
         }
       }
       offset += stride;

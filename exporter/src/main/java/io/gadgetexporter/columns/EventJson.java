@@ -114,7 +114,7 @@ public final class EventJson {
         member(out, name);
         out.append(event.getLong(f) != 0);
       }
-      case STRING, BYTES, L4_ENDPOINT -> stringMember(out, name, event.text(f));
+      case STRING, BYTES, L4_ENDPOINT, PAYLOAD -> stringMember(out, name, event.text(f));
       case ARGS -> {
         member(out, name);
         out.append('[');

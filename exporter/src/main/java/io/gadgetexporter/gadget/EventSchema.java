@@ -20,14 +20,25 @@ public final class EventSchema {
   private final int size;
   private final List<EventField> fields;
   private final List<EventField> argsFields;
+  private final List<PayloadField> payloadFields;
   private final EventField mntnsField;
   private final EventField netnsField;
   private final EventField cgroupField;
+
+  /**
+   * A payload field with the fields saying how much of it there is, and its format.
+   *
+   * @param size {@code X_size}: bytes captured into the payload
+   * @param length {@code X_len}: bytes the payload had
+   */
+  public record PayloadField(
+      EventField field, EventField size, EventField length, PayloadFormat format) {}
 
   private EventSchema(
       String structName,
       int size,
       List<EventField> fields,
+      List<PayloadField> payloadFields,
       EventField mntnsField,
       EventField netnsField,
       EventField cgroupField) {
@@ -35,7 +46,10 @@ public final class EventSchema {
     this.size = size;
     this.fields = List.copyOf(fields);
     this.argsFields =
-        fields.stream().filter(f -> f.format() == FieldFormat.ARGS).collect(Collectors.toList());
+        fields.stream()
+            .filter(f -> f.format() == FieldFormat.ARGS && !f.derived())
+            .collect(Collectors.toList());
+    this.payloadFields = List.copyOf(payloadFields);
     this.mntnsField = mntnsField;
     this.netnsField = netnsField;
     this.cgroupField = cgroupField;
@@ -95,8 +109,20 @@ public final class EventSchema {
         throw new GadgetException(where + " has field '" + f.name() + "' missing in gadget.yaml");
       }
     }
+    // Payload fields in gadget.yaml's order: each gets a decoder, whose derived fields follow.
+    List<String> payloadNames = new ArrayList<>();
+    for (FieldSpec fs : spec.fields()) {
+      BtfField bf = btfByName.get(fs.name());
+      if (fs.from() == null && bf != null && formatOf(bf) == FieldFormat.PAYLOAD) {
+        payloadNames.add(fs.name());
+      }
+    }
     List<EventField> fields = new ArrayList<>();
     for (FieldSpec fs : spec.fields()) {
+      if (fs.from() != null) {
+        fields.add(derivedField(where, fields.size(), fs, payloadNames, btfByName));
+        continue;
+      }
       BtfField bf = btfByName.get(fs.name());
       if (bf == null) {
         throw new GadgetException(
@@ -104,42 +130,115 @@ public final class EventSchema {
       }
       fields.add(
           new EventField(
-              fields.size(), bf.name(), formatOf(bf), bf.offset(), bf.size(), bf.signed(), -1, fs));
+              fields.size(),
+              bf.name(),
+              formatOf(bf),
+              bf.offset(),
+              bf.size(),
+              bf.signed(),
+              -1,
+              payloadNames.indexOf(bf.name()),
+              -1,
+              fs));
     }
     // An args buffer X is read together with the field X_size (typed gadget_args_size) that says
-    // how much of it is used: by name, so a gadget may have several (argv, envp).
+    // how much of it is used: by name, so a gadget may have several (argv, envp). A payload X
+    // likewise with X_size (gadget_payload_size) and X_len (gadget_payload_len).
+    List<PayloadField> payloads = new ArrayList<>();
     for (int i = 0; i < fields.size(); i++) {
       EventField f = fields.get(i);
-      if (f.format() == FieldFormat.ARGS) {
-        String sizeName = f.name() + "_size";
-        BtfField sizeField = btfByName.get(sizeName);
-        if (sizeField == null || !"gadget_args_size".equals(sizeField.typedefName())) {
-          throw new GadgetException(
-              where + ": field '" + f.name() + "' is gadget_args but there is no field '"
-                  + sizeName + "' of type gadget_args_size");
-        }
-        int sizeIndex = fields.stream().filter(g -> g.name().equals(sizeName)).findFirst()
-            .orElseThrow().index();
-        fields.set(
-            i,
-            new EventField(
-                f.index(), f.name(), f.format(), f.offset(), f.size(), false, sizeIndex, f.spec()));
+      if (f.format() == FieldFormat.ARGS && !f.derived()) {
+        EventField size = pairedField(where, f, "_size", "gadget_args_size", btfByName, fields);
+        fields.set(i, withSizeField(f, size));
+      } else if (f.format() == FieldFormat.PAYLOAD) {
+        EventField size = pairedField(where, f, "_size", "gadget_payload_size", btfByName, fields);
+        EventField length = pairedField(where, f, "_len", "gadget_payload_len", btfByName, fields);
+        EventField withSize = withSizeField(f, size);
+        fields.set(i, withSize);
+        payloads.add(
+            new PayloadField(
+                withSize,
+                size,
+                length,
+                PayloadFormat.forTypedef(payloadTypedef(btfByName.get(f.name()))).orElseThrow()));
       }
     }
     // Recognised by their typedefs, like every well-known field, not by their names.
     Function<String, EventField> byTypedef =
         typedef ->
             fields.stream()
-                .filter(f -> typedef.equals(btfByName.get(f.name()).typedefName()))
+                .filter(f -> !f.derived() && typedef.equals(btfByName.get(f.name()).typedefName()))
                 .findFirst()
                 .orElse(null);
     return new EventSchema(
         struct.name(),
         struct.size(),
         fields,
+        payloads,
         byTypedef.apply("gadget_mntns_id"),
         byTypedef.apply("gadget_netns_id"),
         byTypedef.apply("gadget_cgroup_id"));
+  }
+
+  /** A field gadget.yaml declares {@code from:} a payload field. */
+  private static EventField derivedField(
+      String where,
+      int index,
+      FieldSpec fs,
+      List<String> payloadNames,
+      Map<String, BtfField> btfByName) {
+    if (btfByName.containsKey(fs.name())) {
+      throw new GadgetException(
+          where + ": field '" + fs.name() + "' is in the struct; it cannot also be from: "
+              + fs.from());
+    }
+    int decoder = payloadNames.indexOf(fs.from());
+    if (decoder < 0) {
+      throw new GadgetException(
+          where + ": field '" + fs.name() + "' is from '" + fs.from()
+              + "', which is not a payload field of the struct (a payload typedef such as"
+              + " gadget_dns_payload)");
+    }
+    PayloadFormat format =
+        PayloadFormat.forTypedef(payloadTypedef(btfByName.get(fs.from()))).orElseThrow();
+    int slot = format.slot(fs.name());
+    if (slot < 0) {
+      throw new GadgetException(
+          where + ": " + format.typedef() + " '" + fs.from() + "' gives no field '" + fs.name()
+              + "'; it gives: " + format.slotNames());
+    }
+    return new EventField(
+        index, fs.name(), format.slots().get(slot).format(), 0, 0, false, -1, decoder, slot, fs);
+  }
+
+  /** The payload typedef of a payload field (the array's element type, or the field's own). */
+  private static String payloadTypedef(BtfField f) {
+    return PayloadFormat.forTypedef(f.typedefName()).isPresent()
+        ? f.typedefName()
+        : f.elementTypedefName();
+  }
+
+  /** The field {@code <f><suffix>} of type {@code typedef} that goes with {@code f}. */
+  private static EventField pairedField(
+      String where,
+      EventField f,
+      String suffix,
+      String typedef,
+      Map<String, BtfField> btfByName,
+      List<EventField> fields) {
+    String name = f.name() + suffix;
+    BtfField paired = btfByName.get(name);
+    if (paired == null || !typedef.equals(paired.typedefName())) {
+      throw new GadgetException(
+          where + ": field '" + f.name() + "' needs a field '" + name + "' of type " + typedef);
+    }
+    return fields.stream().filter(g -> g.name().equals(name)).findFirst().orElseThrow();
+  }
+
+  private static EventField withSizeField(EventField f, EventField size) {
+    return new EventField(
+        f.index(), f.name(), f.format(), f.offset(), f.size(), false, size.index(), f.decoder(),
+        f.slot(), f.spec());
   }
 
   static FieldFormat formatOf(BtfField f) {
@@ -229,5 +328,10 @@ public final class EventSchema {
 
   List<EventField> argsFields() {
     return argsFields;
+  }
+
+  /** The payload fields, each decoded by its own decoder when an event is bound. */
+  public List<PayloadField> payloadFields() {
+    return payloadFields;
   }
 }

@@ -20,6 +20,8 @@ public final class EventView {
   private final EventSchema schema;
   private final BootClock clock;
   private final Redaction redaction;
+  /** One per payload field, in {@link EventSchema#payloadFields()} order. */
+  private final PayloadDecoder[] decoders;
   private ByteBuffer buffer;
   private int base;
   private Container container;
@@ -35,6 +37,10 @@ public final class EventView {
     this.schema = schema;
     this.clock = clock;
     this.redaction = redaction;
+    this.decoders =
+        schema.payloadFields().stream()
+            .map(p -> p.format().decoders().get())
+            .toArray(PayloadDecoder[]::new);
   }
 
   public EventSchema schema() {
@@ -84,8 +90,8 @@ public final class EventView {
   /**
    * Points the view at a record; the buffer must be in native byte order.
    *
-   * @return false when the record is malformed (too short, or a length field points past its
-   *     buffer): the caller counts and skips it
+   * @return false when the record is malformed (too short, a length field points past its
+   *     buffer, or a payload's decoder rejects it): the caller counts and skips it
    */
   public boolean bind(ByteBuffer buffer, int offset, int length) {
     this.buffer = buffer;
@@ -100,11 +106,29 @@ public final class EventView {
         return false;
       }
     }
+    for (int i = 0; i < decoders.length; i++) {
+      EventSchema.PayloadField p = schema.payloadFields().get(i);
+      long captured = getLong(p.size());
+      long wire = getLong(p.length());
+      if (captured < 0 || captured > p.field().size() || wire < captured) {
+        return false;
+      }
+      if (!decoders[i].decode(
+          buffer,
+          base + p.field().offset(),
+          (int) captured,
+          (int) Math.min(wire, Integer.MAX_VALUE))) {
+        return false;
+      }
+    }
     return true;
   }
 
   /** An integer field (any size up to 8 bytes), sign-extended when BTF says it is signed. */
   public long getLong(EventField f) {
+    if (f.derived()) {
+      return decoders[f.decoder()].getLong(f.slot());
+    }
     int at = base + f.offset();
     return switch (f.size()) {
       case 1 -> f.signed() ? buffer.get(at) : buffer.get(at) & 0xffL;
@@ -123,6 +147,10 @@ public final class EventView {
 
   /** A string field, redacted when a rule says so. */
   public String getString(EventField f) {
+    if (f.derived()) {
+      String value = decoders[f.decoder()].getString(f.slot());
+      return redaction.applies(f) ? redaction.apply(f, value) : value;
+    }
     int start = base + f.offset();
     int end = start;
     int limit = start + f.size();
@@ -143,6 +171,9 @@ public final class EventView {
   }
 
   private List<String> rawArgs(EventField f) {
+    if (f.derived()) {
+      return new ArrayList<>(decoders[f.decoder()].getList(f.slot()));
+    }
     int used = (int) getLong(schema.fields().get(f.sizeFieldIndex()));
     List<String> args = new ArrayList<>();
     int start = base + f.offset();
@@ -198,6 +229,7 @@ public final class EventView {
         }
         yield slots;
       }
+      case PAYLOAD -> payloadHex(f);
     };
   }
 
@@ -252,12 +284,22 @@ public final class EventView {
       case HISTOGRAM -> Log2Histogram.text(getSlots(f), f.spec().unit());
       case DEVICE -> BlockIo.device(getLong(f));
       case BLOCK_OP -> BlockIo.op(getLong(f));
+      case PAYLOAD -> payloadHex(f);
     };
   }
 
   private String hex(EventField f) {
-    StringBuilder sb = new StringBuilder(f.size() * 2);
-    for (int i = 0; i < f.size(); i++) {
+    return hex(f, f.size());
+  }
+
+  /** The captured bytes of a payload (its {@code X_size} says how many). */
+  private String payloadHex(EventField f) {
+    return hex(f, (int) getLong(schema.fields().get(f.sizeFieldIndex())));
+  }
+
+  private String hex(EventField f, int length) {
+    StringBuilder sb = new StringBuilder(length * 2);
+    for (int i = 0; i < length; i++) {
       sb.append(String.format("%02x", buffer.get(base + f.offset() + i)));
     }
     return sb.toString();

@@ -65,7 +65,12 @@ public enum FieldFormat {
   /** {@code gadget_dev}: a kernel device number, shown as {@code major:minor}. */
   DEVICE,
   /** {@code gadget_block_op}: a block request operation, shown by name ({@code write}). */
-  BLOCK_OP;
+  BLOCK_OP,
+  /**
+   * A payload typedef ({@code gadget_dns_payload}): raw bytes that a {@link PayloadDecoder} turns
+   * into derived fields; itself shown as hex of the captured bytes.
+   */
+  PAYLOAD;
 
   /** The format a well-known typedef stands for, or null for an ordinary typedef. */
   static FieldFormat ofTypedef(String typedefName) {
@@ -99,7 +104,7 @@ public enum FieldFormat {
       case "gadget_histogram_slot" -> HISTOGRAM;
       case "gadget_dev" -> DEVICE;
       case "gadget_block_op" -> BLOCK_OP;
-      default -> null;
+      default -> PayloadFormat.forTypedef(typedefName).isPresent() ? PAYLOAD : null;
     };
   }
 }

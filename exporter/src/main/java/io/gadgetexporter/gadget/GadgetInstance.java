@@ -69,6 +69,7 @@ public final class GadgetInstance implements AutoCloseable {
   private final Redaction redaction;
   private SelectorFilter filter;
   private BpfMap filteredMap;
+  private NetnsSockets netnsSockets;
 
   private volatile State state = State.STARTING;
   private volatile String failure;
@@ -258,7 +259,12 @@ public final class GadgetInstance implements AutoCloseable {
       }
       Tracefs.ensureMounted();
       List<BpfProgram> attached = new ArrayList<>();
+      List<BpfProgram> socketFilters = new ArrayList<>();
       for (BpfProgram program : object.programs()) {
+        if (program.attachKind().orElse(null) == AttachKind.SOCKET_FILTER) {
+          socketFilters.add(program); // on a socket per traced network namespace, below
+          continue;
+        }
         try {
           if (snapshots != null && snapshots.attach(program)) {
             attached.add(program);
@@ -293,6 +299,17 @@ public final class GadgetInstance implements AutoCloseable {
               e);
         }
       }
+      if (!socketFilters.isEmpty()) {
+        netnsSockets =
+            new NetnsSockets(
+                config.name(),
+                socketFilters,
+                object.findMap(NetnsSockets.TRACED_NETNS_MAP).orElse(null),
+                containers,
+                selector);
+        netnsSockets.start();
+        attached.addAll(socketFilters);
+      }
       lostMap = object.map(LOST_MAP);
       attachedPrograms = List.copyOf(attached);
       usageMaps = object.maps().stream().filter(MapUsage::reported).toList();
@@ -319,6 +336,9 @@ public final class GadgetInstance implements AutoCloseable {
       failure = e.getMessage();
       if (filter != null) {
         filter.close();
+      }
+      if (netnsSockets != null) {
+        netnsSockets.close();
       }
       closeKernelObjects();
       if (e instanceof GadgetException g) {
@@ -474,6 +494,18 @@ public final class GadgetInstance implements AutoCloseable {
       return;
     }
     f.reselect(compiled);
+    if (netnsSockets != null) {
+      netnsSockets.reselect(compiled);
+    }
+  }
+
+  /**
+   * The network namespaces (inodes) where the instance's socket filters run; empty for a gadget
+   * without socket filters.
+   */
+  public java.util.Set<Long> tracedNetworkNamespaces() {
+    NetnsSockets s = netnsSockets;
+    return s == null ? java.util.Set.of() : s.namespaces();
   }
 
   /** Mount namespaces in the instance's kernel filter map. */
@@ -747,6 +779,9 @@ public final class GadgetInstance implements AutoCloseable {
     }
     if (filter != null) {
       filter.close();
+    }
+    if (netnsSockets != null) {
+      netnsSockets.close();
     }
     stopping = true;
     if (aggregateReader != null) {

@@ -94,9 +94,20 @@ public record GadgetSpec(
     return names;
   }
 
-  /** One event field as {@code gadget.yaml} describes it. */
+  /**
+   * One event field as {@code gadget.yaml} describes it.
+   *
+   * @param from for a field derived in userspace, the payload field it is decoded from; null for a
+   *     field of the event struct
+   */
   public record FieldSpec(
-      String name, String description, String semantic, int width, boolean hidden, String unit) {}
+      String name,
+      String description,
+      String semantic,
+      int width,
+      boolean hidden,
+      String unit,
+      String from) {}
 
   public Optional<FieldSpec> field(String fieldName) {
     return fields.stream().filter(f -> f.name().equals(fieldName)).findFirst();
@@ -152,7 +163,7 @@ public record GadgetSpec(
     for (Map.Entry<String, Object> e : fieldMap.entrySet()) {
       String path = "fields." + e.getKey();
       Map<String, Object> f = e.getValue() == null ? Map.of() : r.map(e.getValue(), path);
-      r.onlyKeys(f, path, "description", "semantic", "width", "hidden", "unit");
+      r.onlyKeys(f, path, "description", "semantic", "width", "hidden", "unit", "from");
       fields.add(
           new FieldSpec(
               e.getKey(),
@@ -160,7 +171,8 @@ public record GadgetSpec(
               Objects.requireNonNullElse(r.string(f, path, "semantic", false), e.getKey()),
               (int) r.number(f, path, "width", Math.max(8, e.getKey().length())),
               r.bool(f, path, "hidden"),
-              r.string(f, path, "unit", false)));
+              r.string(f, path, "unit", false),
+              r.string(f, path, "from", false)));
     }
 
     List<String> optionalPrograms = new ArrayList<>();

@@ -27,6 +27,14 @@ public final class L4Endpoint {
     };
   }
 
+  /**
+   * An address alone, as in an endpoint: {@code length} 4 (IPv4) or 16 (IPv6) bytes at {@code at}
+   * (trace_dns's A and AAAA answers).
+   */
+  public static String address(ByteBuffer b, int at, int length) {
+    return length == 4 ? ipv4(b, at) : ipv6(b, at);
+  }
+
   private static String ipv4(ByteBuffer b, int at) {
     return (b.get(at) & 0xff)
         + "."

@@ -184,6 +184,11 @@ public final class Native {
   // socket.c
   public static native int packetSocketOpen(String interfaceName);
 
+  /** A packet socket created inside the network namespace {@code path}; its inode in out[0]. */
+  public static native int packetSocketOpenInNamespace(String path, long[] inodeOut);
+
+  public static native void packetSocketListen(int fd);
+
   // fanotify.c (io.gadgetexporter.linux.Fanotify); setup calls throw SystemCallException
   /** Binds {@code buffer}, where poll/read leave {s32 pid, s32 fd} per event. */
   public static native long fanotifyOpen(ByteBuffer buffer);
