@@ -161,7 +161,11 @@ final class GadgetsCommand implements Callable<Integer> {
 
   private void printBrief(Entry e) {
     out.printf(
-        "%-18s %-12s %s%n", e.gadget().name(), supportWord(e.support()), firstSentence(e.gadget()));
+        "%-18s %-10s %-12s %s%n",
+        e.gadget().name(),
+        e.gadget().spec().kind(),
+        supportWord(e.support()),
+        firstSentence(e.gadget()));
   }
 
   private void printFull(Entry e) {
@@ -170,6 +174,8 @@ final class GadgetsCommand implements Callable<Integer> {
         g.name()
             + ("built-in".equals(g.origin()) ? "" : " (" + g.origin() + ")")
             + " — "
+            + g.spec().kind()
+            + ", "
             + supportLine(e.support()));
     wrap(g.spec().description(), "  ", "  ");
     if (e.support() != null) {
@@ -326,6 +332,7 @@ final class GadgetsCommand implements Callable<Integer> {
           new JsonObject()
               .put("name", g.name())
               .put("origin", g.origin())
+              .put("kind", g.spec().kind())
               .put("description", g.spec().description())
               .put("hooks", new JsonArray(e.hooks()))
               .put("fields", fields)

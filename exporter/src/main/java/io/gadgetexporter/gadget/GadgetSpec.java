@@ -79,6 +79,15 @@ public record GadgetSpec(
   }
 
   /**
+   * How the gadget's records reach the agent, in a word for listings: {@code tracer} (events from
+   * its ring buffer), {@code aggregate} (rows read from a map every interval) or {@code snapshot}
+   * (rows from its iterators, on demand and on an interval).
+   */
+  public String kind() {
+    return aggregate != null ? "aggregate" : snapshot != null ? "snapshot" : "tracer";
+  }
+
+  /**
    * The parameters the agent reads rather than the program: an aggregating gadget's {@code
    * interval} and {@code max_rows}, a snapshot gadget's {@code interval}, and those that size maps.
    */

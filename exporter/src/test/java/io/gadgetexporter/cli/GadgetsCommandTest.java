@@ -76,7 +76,7 @@ class GadgetsCommandTest {
 
     assertThat(r.exitCode()).isZero();
     assertThat(r.out())
-        .startsWith("trace_exec — supported by this kernel\n")
+        .startsWith("trace_exec — tracer, supported by this kernel\n")
         .contains("  Programs executed with execve")
         .contains("  hooks: ")
         .contains("tracepoint/sched/sched_process_exec")
@@ -90,7 +90,9 @@ class GadgetsCommandTest {
     Run r = run("--brief");
 
     assertThat(r.out().lines()).hasSize(GadgetCatalog.builtIn().builtInNames().size());
-    assertThat(r.out()).containsPattern("(?m)^trace_open +supported +Files opened with open");
+    assertThat(r.out()).containsPattern("(?m)^trace_open +tracer +supported +Files opened with open")
+        .containsPattern("(?m)^syscall_count +aggregate +supported ")
+        .containsPattern("(?m)^snapshot_process +snapshot +supported ");
   }
 
   @Test
@@ -100,7 +102,7 @@ class GadgetsCommandTest {
 
     Run good = run(built.toString());
     assertThat(good.out())
-        .startsWith("trace_unlink (" + built + ") — supported by this kernel")
+        .startsWith("trace_unlink (" + built + ") — tracer, supported by this kernel")
         .containsPattern("failed_only +bool = false");
 
     // The same gadget with one hook this kernel does not have: as a required program...
@@ -115,14 +117,14 @@ class GadgetsCommandTest {
     Path optional = copyWithSection(example, dir.resolve("src-optional"), "sys_exit_rmdir", "sys_exit_no_such_call");
     Run withNote = run(GadgetBuild.make(optional, dir.resolve("optional")).toString());
     assertThat(withNote.out())
-        .contains("— supported by this kernel")
+        .contains("— tracer, supported by this kernel")
         .contains("note: runs without program 'exit_rmdir'");
   }
 
   @Test
   void noCheckLeavesTheKernelAlone() {
     assertThat(run("--no-check", "--brief", "trace_open").out())
-        .startsWith("trace_open         not checked");
+        .startsWith("trace_open         tracer     not checked");
   }
 
   @Test
