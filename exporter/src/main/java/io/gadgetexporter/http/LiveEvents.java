@@ -475,9 +475,11 @@ public final class LiveEvents implements EventSink, AutoCloseable {
         if (batch.length() == 0) {
           return;
         }
-        response.write(batch);
+        // Counted before the write: a client that reads the events and then the counters must
+        // find them counted.
         sent.addAndGet(events);
         channel.sent.add(events);
+        response.write(batch);
       }
       if (!queue.isEmpty() && pumpScheduled.compareAndSet(false, true)) {
         context.runOnContext(v -> pump());
