@@ -160,19 +160,20 @@ final class AggregateReader implements AutoCloseable {
     BpfMap map = maps.get(stacks == null ? 0 : stacks.flip());
     int capacity = map.maxEntries();
     int n = 0;
-    // A call returning fewer than asked reached the map's end (or a bucket too crowded for what
-    // was left to ask: read next time). Never more than one map's worth: programs refill the map
-    // while it is read, and a walk restarted at the first bucket would find their new elements.
+    // Only an empty call means the map is empty: a call also comes back short when the next
+    // bucket holds more than was left to ask (the kernel copies buckets whole). Each call starts
+    // from the first bucket, and what was read is gone. Never more than one map's worth: programs
+    // refill the map while it is read, and a walk restarted at the first bucket finds their new
+    // elements.
     while (n < capacity) {
-      int asked = Math.min(CHUNK_ROWS, capacity - n);
-      BpfMap.Batch batch = map.lookupAndDeleteBatch(asked);
+      BpfMap.Batch batch = map.lookupAndDeleteBatch(Math.min(CHUNK_ROWS, capacity - n));
+      if (batch.isEmpty()) {
+        break;
+      }
       ensureCapacity(n + batch.size());
       for (int i = 0; i < batch.size(); i++, n++) {
         rows.put(n * rowSize, batch.keys().get(i));
         rows.put(n * rowSize + valueOffset, batch.values().get(i));
-      }
-      if (batch.size() < asked) {
-        break;
       }
     }
     int[] order = order(n);

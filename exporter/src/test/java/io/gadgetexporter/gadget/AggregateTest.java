@@ -144,6 +144,46 @@ class AggregateTest {
     }
   }
 
+  /**
+   * A map several read calls deep is emptied in one read: the kernel returns a call short when
+   * the next bucket does not fit what is left to ask, which is not the map's end.
+   */
+  @Test
+  void aMapLargerThanOneReadCallIsEmptiedInOneRead() throws Exception {
+    Gadget g = GadgetCatalog.builtIn().find("syscall_count").orElseThrow();
+    int elements = 3 * AggregateReader.CHUNK_ROWS + 1234;
+    try (io.gadgetexporter.bpf.BpfObject object =
+        io.gadgetexporter.bpf.BpfObject.open("big-read", g.object())) {
+      io.gadgetexporter.bpf.BpfMap counts = object.map(g.spec().aggregate().map());
+      counts.resize(4 * AggregateReader.CHUNK_ROWS);
+      object.load(); // loaded, not attached: only this test writes the map
+      byte[] value = new byte[counts.valueSize()];
+      java.nio.ByteBuffer key =
+          java.nio.ByteBuffer.allocate(counts.keySize()).order(java.nio.ByteOrder.nativeOrder());
+      for (int i = 0; i < elements; i++) {
+        key.putLong(0, i + 1); // distinct mount namespace ids
+        counts.update(key.array(), value, io.gadgetexporter.bpf.BpfMap.NOEXIST);
+      }
+      int[] delivered = new int[1];
+      AggregateReader reader =
+          new AggregateReader(
+              "big-read",
+              g.spec().aggregate(),
+              List.of(counts),
+              null,
+              new EventView(EventSchema.of(object, g), BootClock.system()),
+              Duration.ofHours(1),
+              elements,
+              BootClock.system(),
+              (rows, rowSize, order, count, view) -> delivered[0] += count,
+              e -> {});
+
+      assertThat(reader.read()).isEqualTo(elements);
+      assertThat(delivered[0]).isEqualTo(elements);
+      assertThat(counts.keys()).isEmpty();
+    }
+  }
+
   /** A few distinct syscalls. */
   private void busy() {
     try {
