@@ -155,17 +155,18 @@ public final class EventJson {
         }
         out.append(']');
       }
-      case ERRNO, OPEN_FLAGS, FILE_MODE, TCP_STATE, TCP_FLAGS, IP_PROTOCOL, SOCK_FAMILY,
-          SKB_DROP_REASON, SYSCALL_NR, FILE_TYPE, SIGNAL, SIGNAL_CODE, SIGNAL_RESULT, MOUNT_FLAGS,
-          UMOUNT_FLAGS, DEVICE, BLOCK_OP -> {
-        member(out, name);
-        out.append(event.getLong(f));
-        out.append(',');
-        member(out, name, "_text");
-        string(out, event.text(f));
+      default -> {
+        if (f.format().isInteger()) {
+          // A code with a name (errno, signal, state, flags...): the number and its name.
+          member(out, name);
+          out.append(event.getLong(f));
+          out.append(',');
+          member(out, name, "_text");
+          string(out, event.text(f));
+        } else {
+          stringMember(out, name, event.text(f));
+        }
       }
-      // A format added later without a JSON form of its own still appears, by its human form.
-      default -> stringMember(out, name, event.text(f));
     }
   }
 

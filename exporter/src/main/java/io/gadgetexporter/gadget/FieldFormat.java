@@ -72,6 +72,19 @@ public enum FieldFormat {
    */
   PAYLOAD;
 
+  /**
+   * Whether the field is one integer, read with {@link EventView#getLong}: a number, a flag, a
+   * timestamp (raw nanoseconds since boot), a code with a name (errno, signal, state, syscall...).
+   * Not strings, lists, byte arrays, endpoints, payloads, histograms, nor stack ids (a key into a
+   * map, not a value).
+   */
+  public boolean isInteger() {
+    return switch (this) {
+      case STRING, ARGS, BYTES, L4_ENDPOINT, KERNEL_STACK, USER_STACK, HISTOGRAM, PAYLOAD -> false;
+      default -> true;
+    };
+  }
+
   /** The format a well-known typedef stands for, or null for an ordinary typedef. */
   static FieldFormat ofTypedef(String typedefName) {
     if (typedefName == null) {

@@ -596,7 +596,7 @@ public final class GadgetInstance implements AutoCloseable {
         good++;
       }
     }
-    endBatch(good, 0);
+    endBatch(good, count - good); // a row that does not bind is malformed, counted as an event's
   }
 
   /**
@@ -773,10 +773,6 @@ public final class GadgetInstance implements AutoCloseable {
     if (state == State.STOPPED) {
       return;
     }
-    if (state == State.RUNNING) {
-      lostAtStop = lostTotal();
-      filteredAtStop = filteredTotal();
-    }
     if (filter != null) {
       filter.close();
     }
@@ -799,6 +795,12 @@ public final class GadgetInstance implements AutoCloseable {
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+    }
+    // The kernel's counts are gone with the maps: kept as read last, once the readers are done
+    // (an aggregate's last read, a drain) and just before the programs are detached with them.
+    if (state == State.RUNNING) {
+      lostAtStop = lostTotal();
+      filteredAtStop = filteredTotal();
     }
     closeKernelObjects();
     if (state != State.FAILED) {

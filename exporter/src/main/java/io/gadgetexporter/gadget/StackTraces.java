@@ -55,12 +55,6 @@ public final class StackTraces {
     return object.maps().stream().anyMatch(m -> m.name().equals(EPOCH_MAP));
   }
 
-  /** Sets the entries of both stack maps; before load. */
-  static void resize(BpfObject object, int entries) {
-    object.map(STACKS_MAP_PREFIX + 0).resize(entries);
-    object.map(STACKS_MAP_PREFIX + 1).resize(entries);
-  }
-
   /**
    * Sends new samples to the other epoch and waits until no program still uses the old one; from
    * then on ids resolve through the old epoch's stack map.
