@@ -577,7 +577,7 @@ public final class GadgetInstance implements AutoCloseable {
     for (int i = 0; i < records; i++) {
       int length = buffer.getInt(offset);
       int at = offset + RingBufferReader.RECORD_HEADER_BYTES;
-      if (deliver(buffer, at, length, view, enrich, null)) {
+      if (deliver(buffer, at, length, view, enrich, sink)) {
         good++;
       } else {
         bad++;
@@ -592,7 +592,7 @@ public final class GadgetInstance implements AutoCloseable {
     boolean enrich = enriches();
     long good = 0;
     for (int i = 0; i < count; i++) {
-      if (deliver(rows, order[i] * rowSize, rowSize, view, enrich, null)) {
+      if (deliver(rows, order[i] * rowSize, rowSize, view, enrich, sink)) {
         good++;
       }
     }
@@ -600,22 +600,24 @@ public final class GadgetInstance implements AutoCloseable {
   }
 
   /**
-   * Binds, enriches and hands one record (an event, a row) to the sink, and to {@code also} when
-   * not null (who asked for a snapshot); false when it is malformed. One thread at a time.
+   * Binds, enriches and hands one record (an event, a row) to {@code to}: the instance's {@link
+   * #outputs}, or whoever asked for a snapshot; false when it is malformed. One thread at a time.
    */
   boolean deliver(
-      ByteBuffer buffer, int offset, int length, EventView view, boolean enrich, EventSink also) {
+      ByteBuffer buffer, int offset, int length, EventView view, boolean enrich, EventSink to) {
     if (!view.bind(buffer, offset, length)) {
       return false;
     }
     if (enrich) {
       view.enrich(containers);
     }
-    accept(sink, view);
-    if (also != null) {
-      accept(also, view);
-    }
+    accept(to, view);
     return true;
+  }
+
+  /** Where the config sends the events: logs, metrics, JSON lines, the live stream. */
+  EventSink outputs() {
+    return sink;
   }
 
   private void accept(EventSink to, EventView view) {
@@ -635,6 +637,20 @@ public final class GadgetInstance implements AutoCloseable {
       logger.log(Level.FINE, "output flush failed", e);
     }
     eventsTotal += good;
+    malformedTotal += bad;
+  }
+
+  /**
+   * The end of a batch of {@link #deliver} calls to {@code to} rather than the outputs (a snapshot
+   * on demand): {@code to} flushed; its records are not the instance's events, but a malformed one
+   * is the gadget's fault whoever asked, so it is counted.
+   */
+  void endBatch(EventSink to, long bad) {
+    try {
+      to.flush();
+    } catch (RuntimeException e) {
+      logger.log(Level.FINE, "flush failed", e);
+    }
     malformedTotal += bad;
   }
 

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
@@ -30,14 +31,16 @@ import java.util.logging.Logger;
  * <p>A snapshot runs the {@code prepare} iterators (their output ignored: they fill maps), then
  * every other iterator; those write one {@code event:} struct per row with {@code bpf_seq_write}.
  * The output is cut into structs and each goes the way a tracer's event goes ({@link
- * GadgetInstance#deliver}: bound to the view, enriched by namespace, handed to the instance's
- * outputs), so logs, JSON, the live stream and metrics work unchanged; rows count as events, and a
- * trailing piece shorter than a struct as one malformed record. Network-scoped iterators ({@code
- * iter/tcp}, {@code iter/udp}, ...) see only the sockets of the namespace they run in: with {@code
- * networkNamespaces}, they run once in each namespace a {@code prepare} pass listed (see {@link
- * BpfIterator#readInNetworkNamespace}). Afterwards the {@code clear} maps are emptied.
+ * GadgetInstance#deliver}: bound to the view, enriched by namespace, handed on). An interval's rows
+ * go to the instance's outputs, so logs, JSON, the live stream and metrics work unchanged, and
+ * count as events; the rows of a snapshot on demand go only to whoever asked (see {@link #take}).
+ * A trailing piece shorter than a struct counts as one malformed record. Network-scoped iterators
+ * ({@code iter/tcp}, {@code iter/udp}, ...) see only the sockets of the namespace they run in:
+ * with {@code networkNamespaces}, they run once in each namespace a {@code prepare} pass listed
+ * (see {@link BpfIterator#readInNetworkNamespace}). Afterwards the {@code clear} maps are emptied.
  *
- * <p>One snapshot at a time per instance: a request that comes while one runs waits for it.
+ * <p>One snapshot at a time per instance: a request that comes while one runs waits for it (the
+ * HTTP API lets concurrent requests share one run: {@code SnapshotRequests}).
  */
 public final class SnapshotSource {
   private static final Logger logger = Logger.getLogger(SnapshotSource.class.getName());
@@ -71,7 +74,7 @@ public final class SnapshotSource {
       int namespacesSkipped) {}
 
   /**
-   * Counters since start.
+   * Counters since start, of the snapshots on the interval and on demand alike.
    *
    * @param lastRows rows of the last snapshot that completed
    * @param lastDurationNanos how long that one took
@@ -212,7 +215,7 @@ public final class SnapshotSource {
 
   private void scheduled() {
     try {
-      take(null);
+      run(instance.outputs(), true);
     } catch (RuntimeException e) {
       if (stopping) {
         return; // the object closed under the run
@@ -229,13 +232,20 @@ public final class SnapshotSource {
   }
 
   /**
-   * Takes a snapshot now: its rows go to the instance's outputs, and to {@code also} when not null
-   * (the HTTP API collects them there), on the calling thread.
+   * Takes a snapshot now for whoever asks (the HTTP API): its rows go to {@code to} only, on the
+   * calling thread, then one {@code to.flush()}. Not to the instance's outputs, and they do not
+   * count as its events: looking must not change what is exported (a counter's increase per
+   * interval, the logs). A malformed row is still counted: the gadget's fault whoever asked.
    *
-   * @throws BpfException when the kernel fails an iterator run; the rows delivered before count
+   * @throws BpfException when the kernel fails an iterator run
    * @throws IllegalStateException when the instance is closing
    */
-  public Result take(EventSink also) {
+  public Result take(EventSink to) {
+    return run(Objects.requireNonNull(to, "to"), false);
+  }
+
+  /** A snapshot's rows to {@code to}: the outputs (counted as events) or who asked. */
+  private Result run(EventSink to, boolean outputs) {
     synchronized (lock) {
       if (stopping) {
         throw new IllegalStateException("instance '" + instance.name() + "' is stopping");
@@ -253,7 +263,7 @@ public final class SnapshotSource {
         pids = namespacePids();
         for (RowIterator r : rows) {
           if (!r.networkScoped() || namespacesMap == null) {
-            split(r.iterator().read(), also, counts);
+            split(r.iterator().read(), to, counts);
             continue;
           }
           for (var ns : pids.entrySet()) {
@@ -261,7 +271,7 @@ public final class SnapshotSource {
             if (out == null) {
               skipped.add(ns.getKey());
             } else {
-              split(out, also, counts);
+              split(out, to, counts);
             }
           }
         }
@@ -269,7 +279,11 @@ public final class SnapshotSource {
         failed++;
         throw e;
       } finally {
-        instance.endBatch(counts[0], counts[1]);
+        if (outputs) {
+          instance.endBatch(counts[0], counts[1]); // the rows delivered before a failure count
+        } else {
+          instance.endBatch(to, counts[1]);
+        }
         clearMaps();
       }
       long duration = System.nanoTime() - start;
@@ -325,14 +339,14 @@ public final class SnapshotSource {
     }
   }
 
-  /** Cuts an iterator's output into rows and delivers each; package-private for tests. */
-  void split(byte[] out, EventSink also, long[] counts) {
+  /** Cuts an iterator's output into rows, each handed to {@code to}; package-private for tests. */
+  void split(byte[] out, EventSink to, long[] counts) {
     int size = view.schema().size();
     ByteBuffer buffer = ByteBuffer.wrap(out).order(ByteOrder.nativeOrder());
     int whole = out.length / size;
     boolean enrich = instance.enriches();
     for (int i = 0; i < whole; i++) {
-      counts[instance.deliver(buffer, i * size, size, view, enrich, also) ? 0 : 1]++;
+      counts[instance.deliver(buffer, i * size, size, view, enrich, to) ? 0 : 1]++;
     }
     if (out.length % size != 0) {
       counts[1]++; // a piece that is not a struct: the program wrote something else

@@ -6,6 +6,7 @@ import io.gadgetexporter.config.HttpConfig;
 import io.gadgetexporter.container.ContainerCollection;
 import io.gadgetexporter.export.Telemetry;
 import io.gadgetexporter.gadget.GadgetInstance;
+import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ClientAuth;
@@ -44,7 +45,7 @@ import javax.net.ssl.X509KeyManager;
  *   <li>{@code /api/v1/gadgets}, {@code /api/v1/gadgets/NAME}: the instances, their state and
  *       counters;
  *   <li>{@code /api/v1/gadgets/NAME/snapshot}: a snapshot gadget's rows, taken now (see {@link
- *       SnapshotRequest});
+ *       SnapshotRequests});
  *   <li>{@code /api/v1/events?instance=NAME}: an instance's events, live (Server-Sent Events, see
  *       {@link LiveEvents}).
  * </ul>
@@ -311,19 +312,34 @@ public final class AgentHttpServer implements AutoCloseable {
                   .end(GadgetsJson.of(instance.get(), live).encodePrettily());
             },
             false);
-    // Blocking: the iterators run in the kernel on the calling thread.
+    // The iterators run on a worker thread; a request that joins a run under way waits for it
+    // without holding one.
+    SnapshotRequests snapshots =
+        new SnapshotRequests(
+            task ->
+                vertx.executeBlocking(
+                    () -> {
+                      task.run();
+                      return null;
+                    },
+                    false));
     router
         .get("/api/v1/gadgets/:name/snapshot")
-        .blockingHandler(
+        .handler(
             ctx -> {
-              SnapshotRequest.Answer a =
-                  SnapshotRequest.answer(ctx.pathParam("name"), b.instances.get());
-              ctx.response()
-                  .setStatusCode(a.status())
-                  .putHeader("Content-Type", JSON)
-                  .end(a.body());
-            },
-            false);
+              Context context = ctx.vertx().getOrCreateContext();
+              snapshots
+                  .answer(
+                      ctx.pathParam("name"), ctx.request().getParam("limit"), b.instances.get())
+                  .thenAccept(
+                      a ->
+                          context.runOnContext(
+                              v ->
+                                  ctx.response()
+                                      .setStatusCode(a.status())
+                                      .putHeader("Content-Type", JSON)
+                                      .end(a.body())));
+            });
     router
         .get("/api/v1/events")
         .handler(

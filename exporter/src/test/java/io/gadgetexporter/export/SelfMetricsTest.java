@@ -201,8 +201,8 @@ class SelfMetricsTest {
     assertThat(value(none, "gadget.snapshots", ok)).isZero();
     assertThat(metric(none, "gadget.snapshot.duration")).as("nothing taken yet").isEmpty();
 
-    snap.snapshots().orElseThrow().take(null);
-    snap.snapshots().orElseThrow().take(null);
+    snap.snapshots().orElseThrow().take(EventSink.NONE);
+    snap.snapshots().orElseThrow().take(EventSink.NONE);
     Collection<MetricData> metrics = reader.collectAllMetrics();
     assertThat(value(metrics, "gadget.snapshots", ok)).isEqualTo(2);
     assertThat(value(metrics, "gadget.snapshots", failed)).isZero();

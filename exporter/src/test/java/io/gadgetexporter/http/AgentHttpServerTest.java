@@ -401,6 +401,11 @@ class AgentHttpServerTest {
       List<JsonObject> rows =
           body.getJsonArray("rows").stream().map(JsonObject.class::cast).toList();
       assertThat(rows).hasSizeGreaterThan(10);
+      // Up to the default limit: how many rows there were, and whether some were left out.
+      long total = body.getLong("rows_total");
+      assertThat(body.getInteger("limit")).isEqualTo(SnapshotRequests.DEFAULT_LIMIT);
+      assertThat(rows).hasSize((int) Math.min(total, SnapshotRequests.DEFAULT_LIMIT));
+      assertThat(body.getBoolean("truncated")).isEqualTo(total > SnapshotRequests.DEFAULT_LIMIT);
       JsonObject self =
           rows.stream()
               .filter(r -> r.getLong("pid") == ProcessHandle.current().pid())
@@ -417,8 +422,20 @@ class AgentHttpServerTest {
           new JsonObject(get(client, http("/api/v1/gadgets/test-snapshot-process")).body());
       assertThat(status.getJsonObject("params").getString("interval")).isEqualTo("0ms");
       assertThat(status.getJsonObject("snapshot").getLong("taken")).isEqualTo(1);
-      assertThat(status.getJsonObject("snapshot").getLong("last_rows")).isEqualTo(rows.size());
-      assertThat(status.getLong("events")).isEqualTo(rows.size());
+      assertThat(status.getJsonObject("snapshot").getLong("last_rows")).isEqualTo(total);
+      assertThat(status.getLong("events")).as("the rows went to the request only").isZero();
+
+      JsonObject three =
+          new JsonObject(
+              get(client, http("/api/v1/gadgets/test-snapshot-process/snapshot?limit=3")).body());
+      assertThat(three.getJsonArray("rows")).hasSize(3);
+      assertThat(three.getLong("rows_total")).isGreaterThan(10);
+      assertThat(three.getBoolean("truncated")).isTrue();
+      HttpResponse<String> tooMany =
+          get(client, http("/api/v1/gadgets/test-snapshot-process/snapshot?limit=10001"));
+      assertThat(tooMany.statusCode()).isEqualTo(400);
+      assertThat(new JsonObject(tooMany.body()).getString("error"))
+          .isEqualTo("limit must be a number of rows from 0 to 10000, got '10001'");
 
       HttpResponse<String> ofTracer = get(client, http("/api/v1/gadgets/test-trace-exec/snapshot"));
       assertThat(ofTracer.statusCode()).isEqualTo(400);
