@@ -59,7 +59,8 @@ public final class SelfMetrics {
    * For aggregating gadgets, whose rows are read from a kernel map every interval (their rows are
    * counted by {@code gadget.events}, their full map by {@code gadget.events.lost}): {@code
    * gadget.aggregate.rows.dropped}, rows read but cut by {@code max_rows}, and {@code
-   * gadget.aggregate.read.duration}, how long the last read took.
+   * gadget.aggregate.read.last_duration}, how long the last read took (a gauge of one value, named
+   * so that it is not taken for a histogram like {@code gadget.export.duration}).
    */
   public static Registration aggregates(
       Meter meter, Supplier<Collection<GadgetInstance>> instances) {
@@ -74,7 +75,7 @@ public final class SelfMetrics {
             .buildObserver();
     ObservableDoubleMeasurement readTime =
         meter
-            .gaugeBuilder("gadget.aggregate.read.duration")
+            .gaugeBuilder("gadget.aggregate.read.last_duration")
             .setDescription(
                 "How long the last read of an aggregating instance's map took: taking the rows"
                     + " out of the kernel, sorting them and handing them to the outputs.")
@@ -244,8 +245,9 @@ public final class SelfMetrics {
 
   /**
    * {@code gadget.snapshots} (by {@code outcome}: {@code ok}, {@code failed}) and {@code
-   * gadget.snapshot.duration}: how often each snapshot gadget ran its iterators (interval and
-   * on-demand alike) and how long the last one took. Its rows are {@code gadget.events}.
+   * gadget.snapshot.last_duration}: how often each snapshot gadget ran its iterators (interval and
+   * on-demand alike) and how long the last one took; for a gadget that lists network namespaces,
+   * {@code gadget.snapshot.namespaces_skipped}. Its interval's rows are {@code gadget.events}.
    */
   public static Registration snapshots(
       Meter meter, Supplier<Collection<GadgetInstance>> instances) {
@@ -259,11 +261,20 @@ public final class SelfMetrics {
             .buildObserver();
     ObservableDoubleMeasurement duration =
         meter
-            .gaugeBuilder("gadget.snapshot.duration")
+            .gaugeBuilder("gadget.snapshot.last_duration")
             .setDescription(
                 "How long the instance's last snapshot took: its iterators' runs in the kernel and"
-                    + " the delivery of its rows to the outputs.")
+                    + " the delivery of its rows (to the outputs, or to the HTTP request).")
             .setUnit("s")
+            .buildObserver();
+    ObservableLongMeasurement skipped =
+        meter
+            .counterBuilder("gadget.snapshot.namespaces_skipped")
+            .setDescription(
+                "Network namespaces a snapshot could not enter to list their sockets, counted in"
+                    + " each snapshot that skipped them: the agent lacks CAP_SYS_ADMIN, or the"
+                    + " process noted for the namespace exited meanwhile.")
+            .setUnit("{namespace}")
             .buildObserver();
     Registration r = new Registration();
     r.add(
@@ -280,11 +291,15 @@ public final class SelfMetrics {
                           if (st.taken() > 0) {
                             duration.record(st.lastDurationNanos() / NANOS_PER_SECOND, a);
                           }
+                          if (i.gadget().spec().snapshot().networkNamespaces() != null) {
+                            skipped.record(st.namespacesSkipped(), a);
+                          }
                         });
               }
             },
             taken,
-            duration));
+            duration,
+            skipped));
     return r;
   }
 

@@ -193,22 +193,31 @@ class SelfMetricsTest {
   @Test
   void snapshotsAreCountedWithTheDurationOfTheLast() throws Exception {
     GadgetInstance snap = start(GadgetTesting.instance("snapshot_process", "", EventSink.NONE));
+    GadgetInstance sockets = start(GadgetTesting.instance("snapshot_socket", "", EventSink.NONE));
     GadgetInstance exec = start(GadgetTesting.instance("trace_exec", "", EventSink.NONE));
     AttributeKey<String> outcome = AttributeKey.stringKey("outcome");
     Predicate<Attributes> ok = instanceIs(snap).and(a -> "ok".equals(a.get(outcome)));
     Predicate<Attributes> failed = instanceIs(snap).and(a -> "failed".equals(a.get(outcome)));
     Collection<MetricData> none = reader.collectAllMetrics();
     assertThat(value(none, "gadget.snapshots", ok)).isZero();
-    assertThat(metric(none, "gadget.snapshot.duration")).as("nothing taken yet").isEmpty();
+    assertThat(metric(none, "gadget.snapshot.last_duration")).as("nothing taken yet").isEmpty();
 
     snap.snapshots().orElseThrow().take(EventSink.NONE);
     snap.snapshots().orElseThrow().take(EventSink.NONE);
+    sockets.snapshots().orElseThrow().take(EventSink.NONE);
     Collection<MetricData> metrics = reader.collectAllMetrics();
     assertThat(value(metrics, "gadget.snapshots", ok)).isEqualTo(2);
     assertThat(value(metrics, "gadget.snapshots", failed)).isZero();
-    assertThat(value(metrics, "gadget.snapshot.duration", instanceIs(snap)))
+    assertThat(value(metrics, "gadget.snapshot.last_duration", instanceIs(snap)))
         .isEqualTo(snap.snapshots().orElseThrow().stats().lastDurationNanos() / 1e9)
         .isPositive();
+    // Namespaces skipped: of a gadget that enters network namespaces only. (Not asserted 0: a
+    // namespace whose process exits during the snapshot, another test's, is skipped too.)
+    MetricData skipped = metric(metrics, "gadget.snapshot.namespaces_skipped").orElseThrow();
+    assertThat(skipped.getLongSumData().isMonotonic()).isTrue();
+    assertThat(value(metrics, "gadget.snapshot.namespaces_skipped", instanceIs(sockets)))
+        .isEqualTo(sockets.snapshots().orElseThrow().stats().namespacesSkipped());
+    assertThat(points(skipped)).noneMatch(p -> instanceIs(snap).test(p.getAttributes()));
     // A tracer has no snapshot series.
     assertThat(points(metric(metrics, "gadget.snapshots").orElseThrow()))
         .noneMatch(p -> instanceIs(exec).test(p.getAttributes()));
@@ -219,7 +228,12 @@ class SelfMetricsTest {
         .contains(
             "gadget_snapshots_total{gadget_instance=\"test-snapshot-process\","
                 + "gadget_name=\"snapshot_process\",outcome=\"ok\"} 2")
-        .contains("gadget_snapshot_duration_seconds{gadget_instance=\"test-snapshot-process\"");
+        .contains(
+            "gadget_snapshot_last_duration_seconds{gadget_instance=\"test-snapshot-process\"")
+        .doesNotContain("gadget_snapshot_duration_seconds")
+        .contains(
+            "gadget_snapshot_namespaces_skipped_total{gadget_instance=\"test-snapshot-socket\","
+                + "gadget_name=\"snapshot_socket\"}");
   }
 
   @Test

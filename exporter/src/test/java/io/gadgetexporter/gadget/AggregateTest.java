@@ -119,6 +119,10 @@ class AggregateTest {
           .containsPattern(
               "gadget_events_lost_total\\{[^}]*instance=\"test-syscall-count\"[^}]*} [1-9]");
       assertThat(scrape).contains("gadget_aggregate_rows_dropped_total{");
+      // The last read's duration is a gauge, named so it is not mistaken for a histogram.
+      assertThat(scrape)
+          .contains("gadget_aggregate_read_last_duration_seconds{")
+          .doesNotContain("gadget_aggregate_read_duration_seconds");
       long closeStarted = System.nanoTime();
       count.close();
       // The reader sleeps in a one-hour wait: close wakes it, and it reads once before leaving.
