@@ -6,7 +6,6 @@ import io.gadgetexporter.bpf.BpfObject;
 import io.gadgetexporter.bpf.BpfProgram;
 import io.gadgetexporter.bpf.FeatureProbe;
 import io.gadgetexporter.bpf.KernelFeatures;
-import io.gadgetexporter.config.Units;
 import io.gadgetexporter.gadget.EventField;
 import io.gadgetexporter.gadget.EventSchema;
 import io.gadgetexporter.gadget.Gadget;
@@ -20,7 +19,6 @@ import io.gadgetexporter.gadget.ParamSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -204,7 +202,8 @@ final class GadgetsCommand implements Callable<Integer> {
     out.println(params.isEmpty() ? "  parameters: none" : "  parameters:");
     for (ParamSpec p : params) {
       String head =
-          String.format("    %-16s %-14s ", p.name(), p.type() + " = " + show(p.defaultValue()));
+          String.format(
+              "    %-16s %-14s ", p.name(), p.type() + " = " + ParamSpec.display(p.defaultValue()));
       wrap(p.description() + range(p), head, " ".repeat(head.length()));
     }
     out.println();
@@ -220,28 +219,10 @@ final class GadgetsCommand implements Callable<Integer> {
       return "";
     }
     return " Range: "
-        + (p.min() == null ? "" : showBound(p, p.min()))
+        + (p.min() == null ? "" : p.displayBound(p.min()))
         + ".."
-        + (p.max() == null ? "" : showBound(p, p.max()))
+        + (p.max() == null ? "" : p.displayBound(p.max()))
         + ".";
-  }
-
-  private static String showBound(ParamSpec p, long bound) {
-    return p.type() == ParamSpec.Type.DURATION
-        ? Units.formatDuration(Duration.ofMillis(bound))
-        : Long.toString(bound);
-  }
-
-  /** A bound as the config file would write it: a number, or a duration string. */
-  private static Object jsonBound(ParamSpec p, Long bound) {
-    if (bound == null || p.type() != ParamSpec.Type.DURATION) {
-      return bound;
-    }
-    return showBound(p, bound);
-  }
-
-  private static String show(Object value) {
-    return value instanceof Duration d ? Units.formatDuration(d) : String.valueOf(value);
   }
 
   private static String supportWord(Support s) {
@@ -314,10 +295,10 @@ final class GadgetsCommand implements Callable<Integer> {
         params.add(
             new JsonObject()
                 .put("name", p.name())
-                .put("type", p.type().toString())
-                .put("default", p.defaultValue() instanceof Duration d ? show(d) : p.defaultValue())
-                .put("min", jsonBound(p, p.min()))
-                .put("max", jsonBound(p, p.max()))
+                .put("type", p.type().toString()) // as gadget.yaml spells it: uint, duration
+                .put("default", ParamSpec.display(p.defaultValue()))
+                .put("min", p.displayBound(p.min()))
+                .put("max", p.displayBound(p.max()))
                 .put("description", p.description()));
       }
       JsonObject support = null;

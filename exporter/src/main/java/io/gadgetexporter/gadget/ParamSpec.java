@@ -103,10 +103,10 @@ public record ParamSpec(
           return "must be a duration such as 10s, got '" + value + "'";
         }
         if (min != null && d.toMillis() < min) {
-          return "must be at least " + Units.formatDuration(Duration.ofMillis(min)) + ", got " + value;
+          return "must be at least " + displayBound(min) + ", got " + value;
         }
         if (max != null && d.toMillis() > max) {
-          return "must be at most " + Units.formatDuration(Duration.ofMillis(max)) + ", got " + value;
+          return "must be at most " + displayBound(max) + ", got " + value;
         }
         return null;
       }
@@ -114,6 +114,23 @@ public record ParamSpec(
         return value instanceof String ? null : "must be a string, got '" + value + "'";
       }
     }
+  }
+
+  /**
+   * A parameter's value as the config file writes it and JSON carries it: a {@link Duration} as
+   * {@code 500ms} or {@code 10s}, anything else ({@link Long}, {@link Boolean}, {@link String}) as
+   * it is. The one form of every place that shows a value (the HTTP API, {@code gadgets}).
+   */
+  public static Object display(Object value) {
+    return value instanceof Duration d ? Units.formatDuration(d) : value;
+  }
+
+  /**
+   * A bound ({@link #min}, {@link #max}) in the form of {@link #display}: a duration's bound
+   * (milliseconds) as a duration, an integer's as a {@link Long}; null when there is none.
+   */
+  public Object displayBound(Long bound) {
+    return bound != null && type == Type.DURATION ? display(Duration.ofMillis(bound)) : bound;
   }
 
   /** Converts an acceptable value ({@link #problemWith} returned null) to the Java type. */

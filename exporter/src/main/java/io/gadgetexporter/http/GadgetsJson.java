@@ -3,6 +3,7 @@ package io.gadgetexporter.http;
 import io.gadgetexporter.config.SelectorConfig;
 import io.gadgetexporter.gadget.GadgetInstance;
 import io.gadgetexporter.gadget.GadgetSpec;
+import io.gadgetexporter.gadget.ParamSpec;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Collection;
@@ -34,15 +35,7 @@ final class GadgetsJson {
       o.put("failure", i.failure());
     }
     JsonObject params = new JsonObject();
-    // Long, Boolean or String: JSON types as they are; a duration as the config writes it.
-    i.params()
-        .forEach(
-            (k, v) ->
-                params.put(
-                    k,
-                    v instanceof java.time.Duration d
-                        ? io.gadgetexporter.config.Units.formatDuration(d)
-                        : v));
+    i.params().forEach((k, v) -> params.put(k, ParamSpec.display(v)));
     o.put("params", params);
     SelectorConfig selector = i.selector().config(); // in force: updated in place by a reload
     if (!selector.selectsEverything()) {
@@ -83,7 +76,7 @@ final class GadgetsJson {
   private static JsonObject snapshot(io.gadgetexporter.gadget.SnapshotSource s) {
     io.gadgetexporter.gadget.SnapshotSource.Stats st = s.stats();
     return new JsonObject()
-        .put("interval", io.gadgetexporter.config.Units.formatDuration(s.interval()))
+        .put("interval", ParamSpec.display(s.interval()))
         .put("taken", st.taken())
         .put("failed", st.failed())
         .put("last_rows", st.lastRows())

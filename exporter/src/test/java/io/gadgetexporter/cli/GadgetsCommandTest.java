@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -59,6 +60,13 @@ class GadgetsCommandTest {
           .allSatisfy(f -> assertThat(((JsonObject) f).getString("description")).isNotBlank());
       assertThat(g.getJsonArray("hooks")).as(name).isNotEmpty();
       assertThat(g.getString("description")).isNotBlank();
+      // Types as gadget.yaml spells them: lower-case, like the fields' formats.
+      assertThat(types(g, "fields"))
+          .as(name)
+          .allSatisfy(t -> assertThat(t).isEqualTo(t.toLowerCase(Locale.ROOT)));
+      assertThat(types(g, "params"))
+          .as(name)
+          .allSatisfy(t -> assertThat(t).isIn("int", "uint", "bool", "string", "duration"));
     }
     JsonObject exec =
         all.stream().map(o -> (JsonObject) o).filter(g -> g.getString("name").equals("trace_exec"))
@@ -68,6 +76,31 @@ class GadgetsCommandTest {
         .containsExactly("max_args", "uint");
     assertThat(List.of(maxArgs.getLong("default"), maxArgs.getLong("min"), maxArgs.getLong("max")))
         .containsExactly(20L, 1L, 64L);
+    // A duration, its default and its bounds as the config file writes them.
+    JsonObject interval =
+        params(all, "syscall_count").stream()
+            .filter(p -> p.getString("name").equals("interval"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(interval.getString("type")).isEqualTo("duration");
+    assertThat(interval.getString("default")).isEqualTo("10s");
+    assertThat(interval.getString("min")).isEqualTo("100ms");
+  }
+
+  private static List<String> types(JsonObject gadget, String key) {
+    return gadget.getJsonArray(key).stream().map(o -> ((JsonObject) o).getString("type")).toList();
+  }
+
+  private static List<JsonObject> params(JsonArray all, String gadget) {
+    return all.stream()
+        .map(JsonObject.class::cast)
+        .filter(g -> g.getString("name").equals(gadget))
+        .findFirst()
+        .orElseThrow()
+        .getJsonArray("params")
+        .stream()
+        .map(JsonObject.class::cast)
+        .toList();
   }
 
   @Test
