@@ -204,12 +204,16 @@ out:
  * (max * key_size bytes) and `jvalues` (max * value_len). Returns how many, or -errno when the map
  * type has no batch operation (EINVAL, ENOTSUPP, EOPNOTSUPP) or a hash bucket holds more than
  * `max` elements (ENOSPC) before anything was taken: the Java side then goes key by key.
- * Other failures throw.
+ * Other failures throw. `jend[0]` is set to 1 when the walk reached the map's end (ENOENT), 0 when
+ * it stopped for want of room (`max` reached, or the next bucket larger than what was left):
+ * a caller reading "everything" goes on only then.
  */
 static jint JNICALL map_lookup_and_delete_batch(JNIEnv *env, jclass cls, jint fd, jint key_size,
 						jint value_len, jint max, jbyteArray jkeys,
-						jbyteArray jvalues)
+						jbyteArray jvalues, jintArray jend)
 {
+	jint end = 0;
+
 	gx_log_reset();
 	char *keys = malloc((size_t)max * (size_t)key_size + 1);
 	char *values = malloc((size_t)max * (size_t)value_len + 1);
@@ -236,8 +240,10 @@ static jint JNICALL map_lookup_and_delete_batch(JNIEnv *env, jclass cls, jint fd
 		 */
 		if (!err || err == -ENOENT)
 			total += (jint)count;
-		if (err == -ENOENT)
+		if (err == -ENOENT) {
+			end = 1;
 			break;
+		}
 		if (err) {
 			int unsupported = err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP;
 			if (total == 0 && (unsupported || err == -ENOSPC)) {
@@ -256,6 +262,8 @@ static jint JNICALL map_lookup_and_delete_batch(JNIEnv *env, jclass cls, jint fd
 		(*env)->SetByteArrayRegion(env, jkeys, 0, total * key_size, (jbyte *)keys);
 		(*env)->SetByteArrayRegion(env, jvalues, 0, total * value_len, (jbyte *)values);
 	}
+	if (total >= 0)
+		(*env)->SetIntArrayRegion(env, jend, 0, 1, &end);
 done:
 	free(keys);
 	free(values);
@@ -277,7 +285,7 @@ static const JNINativeMethod methods[] = {
 	{"mapUpdate", "(I[B[BJ)V", (void *)map_update},
 	{"mapDelete", "(I[B)Z", (void *)map_delete},
 	{"mapNextKey", "(I[BI)[B", (void *)map_next_key},
-	{"mapLookupAndDeleteBatch", "(IIII[B[B)I", (void *)map_lookup_and_delete_batch},
+	{"mapLookupAndDeleteBatch", "(IIII[B[B[I)I", (void *)map_lookup_and_delete_batch},
 };
 
 int gx_register_map(JNIEnv *env)

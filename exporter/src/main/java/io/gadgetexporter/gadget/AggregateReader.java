@@ -160,20 +160,20 @@ final class AggregateReader implements AutoCloseable {
     BpfMap map = maps.get(stacks == null ? 0 : stacks.flip());
     int capacity = map.maxEntries();
     int n = 0;
-    // Only an empty call means the map is empty: a call also comes back short when the next
-    // bucket holds more than was left to ask (the kernel copies buckets whole). Each call starts
-    // from the first bucket, and what was read is gone. Never more than one map's worth: programs
-    // refill the map while it is read, and a walk restarted at the first bucket finds their new
-    // elements.
+    // One walk to the map's end. A call can stop short of it for want of room (its chunk, or a
+    // bucket larger than what was left to ask: the kernel copies buckets whole); the next call then
+    // starts from the first bucket again, where what was read is gone. Once a walk has reached the
+    // end, what is in the map was added after it passed: that is the next interval's, or a key
+    // re-inserted while the read ran would come twice in one read. Never more than one map's worth.
     while (n < capacity) {
       BpfMap.Batch batch = map.lookupAndDeleteBatch(Math.min(CHUNK_ROWS, capacity - n));
-      if (batch.isEmpty()) {
-        break;
-      }
       ensureCapacity(n + batch.size());
       for (int i = 0; i < batch.size(); i++, n++) {
         rows.put(n * rowSize, batch.keys().get(i));
         rows.put(n * rowSize + valueOffset, batch.values().get(i));
+      }
+      if (batch.reachedEnd() || batch.isEmpty()) {
+        break;
       }
     }
     int[] order = order(n);

@@ -43,8 +43,12 @@ public final class BpfMap {
 
   /**
    * The elements {@link #lookupAndDeleteBatch} took: {@code keys.get(i)} had {@code values.get(i)}.
+   *
+   * @param reachedEnd the walk reached the map's end: what is left was added after it passed. When
+   *     false it stopped for want of room (the {@code max} asked, or a hash bucket larger than what
+   *     was left to ask, which the kernel copies whole), and a next call finds more.
    */
-  public record Batch(List<byte[]> keys, List<byte[]> values) {
+  public record Batch(List<byte[]> keys, List<byte[]> values, boolean reachedEnd) {
     public Batch {
       keys = List.copyOf(keys);
       values = List.copyOf(values);
@@ -260,7 +264,8 @@ public final class BpfMap {
       int valueLength = lookupValueSize();
       byte[] keys = new byte[Math.multiplyExact(max, keySize)];
       byte[] values = new byte[Math.multiplyExact(max, valueLength)];
-      int n = Native.mapLookupAndDeleteBatch(fd, keySize, valueLength, max, keys, values);
+      int[] end = new int[1];
+      int n = Native.mapLookupAndDeleteBatch(fd, keySize, valueLength, max, keys, values, end);
       if (n >= 0) {
         List<byte[]> ks = new ArrayList<>(n);
         List<byte[]> vs = new ArrayList<>(n);
@@ -268,7 +273,7 @@ public final class BpfMap {
           ks.add(Arrays.copyOfRange(keys, i * keySize, (i + 1) * keySize));
           vs.add(Arrays.copyOfRange(values, i * valueLength, (i + 1) * valueLength));
         }
-        return new Batch(ks, vs);
+        return new Batch(ks, vs, end[0] == 1);
       }
       int errno = -n;
       if (errno != Errno.EINVAL
@@ -286,7 +291,8 @@ public final class BpfMap {
     byte[] zeros = new byte[valueLength];
     List<byte[]> ks = new ArrayList<>();
     List<byte[]> vs = new ArrayList<>();
-    for (byte[] key : keys(fd, max)) {
+    List<byte[]> walked = keys(fd, max);
+    for (byte[] key : walked) {
       byte[] value = Native.mapLookup(fd, key, valueLength);
       if (value == null) {
         continue; // deleted meanwhile
@@ -299,7 +305,7 @@ public final class BpfMap {
       ks.add(key);
       vs.add(value);
     }
-    return new Batch(ks, vs);
+    return new Batch(ks, vs, walked.size() < max);
   }
 
   private int loadedFd(String action) {

@@ -91,15 +91,19 @@ class BpfMapTest {
     }
     BpfMap.Batch first = m.lookupAndDeleteBatch(10);
     assertThat(first.size()).isBetween(1, 10);
+    assertThat(first.reachedEnd()).as("stopped for want of room, not at the end").isFalse();
     Map<Integer, Long> taken = new HashMap<>();
     collect(first, taken);
     assertThat(m.keys()).hasSize(40 - first.size());
     BpfMap.Batch rest = m.lookupAndDeleteBatch(100);
+    assertThat(rest.reachedEnd()).isTrue();
     collect(rest, taken);
     assertThat(taken).hasSize(40);
     taken.forEach((k, v) -> assertThat(v).isEqualTo(k * 10L));
     assertThat(m.keys()).isEmpty();
-    assertThat(m.lookupAndDeleteBatch(10).isEmpty()).isTrue();
+    BpfMap.Batch none = m.lookupAndDeleteBatch(10);
+    assertThat(none.isEmpty()).isTrue();
+    assertThat(none.reachedEnd()).isTrue();
   }
 
   private static void collect(BpfMap.Batch batch, Map<Integer, Long> into) {

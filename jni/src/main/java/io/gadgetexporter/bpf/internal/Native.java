@@ -133,10 +133,11 @@ public final class Native {
 
   /**
    * Count of elements taken into {@code keys}/{@code values}, or -errno when the map type has no
-   * batch operation (the caller then goes key by key).
+   * batch operation (the caller then goes key by key). {@code end[0]} becomes 1 when the walk
+   * reached the map's end, 0 when it stopped for want of room.
    */
   public static native int mapLookupAndDeleteBatch(
-      int fd, int keySize, int valueLength, int max, byte[] keys, byte[] values);
+      int fd, int keySize, int valueLength, int max, byte[] keys, byte[] values, int[] end);
 
   // ringbuf.c
   public static native long ringOpen(int mapFd, ByteBuffer buffer);
