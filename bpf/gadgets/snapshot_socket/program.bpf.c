@@ -52,7 +52,7 @@ struct owner {
  * the parent that created it). TCP and UDP sockets only. 65536 covers busy nodes (a node's
  * connections are typically in the thousands); entries are allocated on use (BPF_F_NO_PREALLOC,
  * ~100 bytes each) and the agent empties the map after every snapshot. When it is full, the
- * sockets left out are counted in gadget_lost and listed without an owner.
+ * sockets left out are still listed, without an owner, and counted in gadget_incomplete.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -130,7 +130,7 @@ int find_owners(struct bpf_iter__task_file *ctx)
 	BPF_CORE_READ_STR_INTO(&owner.comm, task, group_leader, comm);
 	err = bpf_map_update_elem(&owners, &ino, &owner, BPF_NOEXIST);
 	if (err && err != -SNAP_EEXIST)
-		gadget_count_lost();
+		gadget_count_incomplete();
 	/* The selector's verdict is counted here, once per process and socket it leaves out; the
 	 * row passes drop those sockets again without counting. */
 	if (gadget_should_discard_mntns_id(owner.mntns_id))
@@ -142,7 +142,7 @@ int find_owners(struct bpf_iter__task_file *ctx)
 		return 0;
 	err = bpf_map_update_elem(&netns_pids, &netns, &pid, BPF_NOEXIST);
 	if (err && err != -SNAP_EEXIST)
-		gadget_count_lost();
+		gadget_count_lost(); /* the namespace's rows will not be listed at all */
 	return 0;
 }
 

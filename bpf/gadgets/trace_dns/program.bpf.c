@@ -89,8 +89,9 @@ struct query_value {
 /*
  * Queries in flight. An entry is removed when its response comes; one never answered stays until
  * the map is full, and then every entry older than query_timeout is swept (at most once a
- * second). A plain hash, not an LRU, so that a full map is seen and counted (gadget_lost) instead
- * of silently forgetting a query. 8192 queries in flight at once is far above what a node's
+ * second). A plain hash, not an LRU, so that a full map is seen and counted (gadget_incomplete:
+ * the query's events still go out, its response without latency) instead of silently forgetting
+ * a query. 8192 queries in flight at once is far above what a node's
  * resolvers see within a timeout; preallocated, as updates come from softirq context.
  */
 #define DNS_QUERIES_MAX 8192
@@ -310,7 +311,7 @@ static __always_inline void track_query(struct query_key *key, __u64 now)
 		if (!bpf_map_update_elem(&dns_queries, key, &fresh, BPF_NOEXIST))
 			return;
 	}
-	gadget_count_lost(); /* full of recent queries: this one's latency will be unknown */
+	gadget_count_incomplete(); /* full of recent queries: this one's latency will be unknown */
 }
 
 SEC("socket")

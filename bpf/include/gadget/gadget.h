@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Plumbing shared by every gadget: the event ring buffer, the lost-event counter, the
- * mount-namespace filter and the wake-up rule. The agent finds these by name (see
+ * Plumbing shared by every gadget: the event ring buffer, the lost- and incomplete-event
+ * counters, the mount-namespace filter and the wake-up rule. The agent finds these by name (see
  * docs/architecture.md, "Gadgets"): keep the names.
  *
  * Include after vmlinux.h. A gadget then does:
@@ -41,6 +41,16 @@ struct {
 	__type(key, __u32);
 	__type(value, __u64);
 } gadget_lost SEC(".maps");
+
+/* Per-CPU count of parts of events a bounded resource had no room for (a socket's owner, a
+ * query's start, a stack) while the events themselves are delivered: not lost, so kept out of
+ * gadget_lost (see gadget_count_incomplete). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} gadget_incomplete SEC(".maps");
 
 /*
  * The mount namespaces (containers) the instance's selector names, maintained by the agent as
@@ -153,6 +163,7 @@ static __always_inline bool gadget_should_discard_mntns_id(__u64 mntns_id)
 	return true;
 }
 
+/* An event that will not be delivered at all (a full map of the gadget's own, ...). */
 static __always_inline void gadget_count_lost(void)
 {
 	__u32 zero = 0;
@@ -160,6 +171,20 @@ static __always_inline void gadget_count_lost(void)
 
 	if (lost)
 		__sync_fetch_and_add(lost, 1);
+}
+
+/*
+ * Something events are still delivered without, for lack of room (a socket's owner, a query's
+ * start, a stack): counted where it is missed, once, not per event that then lacks it. Use
+ * gadget_count_lost() instead when the event itself is not delivered.
+ */
+static __always_inline void gadget_count_incomplete(void)
+{
+	__u32 zero = 0;
+	__u64 *incomplete = bpf_map_lookup_elem(&gadget_incomplete, &zero);
+
+	if (incomplete)
+		__sync_fetch_and_add(incomplete, 1);
 }
 
 /* A record of `size` bytes (a compile-time constant) in `events`, or NULL (counted) when full. */

@@ -44,7 +44,8 @@ struct gadget_sock_owner {
  * One entry per open TCP socket noted above, on the whole node. 65536 covers busy nodes (a
  * Kubernetes node's connections are typically in the thousands) and entries are allocated on
  * use (BPF_F_NO_PREALLOC: ~100 bytes each), so the bound costs nothing until reached. A socket
- * that finds the map full is counted in gadget_lost; its events then carry no process.
+ * that finds the map full is counted in gadget_incomplete: its events still go out, without a
+ * process.
  */
 #define GADGET_SOCK_OWNERS_MAX 65536
 
@@ -74,7 +75,7 @@ static __always_inline void gadget_sock_owner_note(const struct sock *sk,
 	__u64 key = (__u64)sk;
 
 	if (bpf_map_update_elem(&sock_owners, &key, owner, BPF_ANY))
-		gadget_count_lost();
+		gadget_count_incomplete();
 }
 
 /* Notes the current task as the owner of `sk`. */

@@ -78,8 +78,8 @@ static __always_inline __u32 gadget_stack_epoch_now(void)
  * The id of the current stack (flags: 0 = kernel stack, BPF_F_USER_STACK = user stack) in the
  * epoch's stack map, or -errno: -EFAULT when there is no such stack (a kernel thread has no user
  * stack; a sample taken in user mode has no kernel stack), -EEXIST when the stack's bucket holds
- * another stack, -ENOMEM when the map is out of entries. The last two lose the stack (the sample
- * is still counted) and are counted in gadget_lost.
+ * another stack, -ENOMEM when the map is out of entries. The last two lose the stack, not the
+ * sample (it is still counted, without that stack): counted in gadget_incomplete.
  */
 static __always_inline __s32 gadget_get_stack(void *ctx, __u32 epoch, __u64 flags)
 {
@@ -87,7 +87,7 @@ static __always_inline __s32 gadget_get_stack(void *ctx, __u32 epoch, __u64 flag
 			: bpf_get_stackid(ctx, &gadget_stacks_0, flags);
 
 	if (id == -17 /* EEXIST */ || id == -12 /* ENOMEM */)
-		gadget_count_lost();
+		gadget_count_incomplete();
 	return (__s32)id;
 }
 

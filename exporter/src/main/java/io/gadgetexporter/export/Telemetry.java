@@ -226,10 +226,17 @@ public final class Telemetry implements AutoCloseable {
       Meter meter, Supplier<Collection<GadgetInstance>> instances) {
     perInstanceCounter(
         meter, "gadget.events.lost",
-        "Events the kernel dropped because the instance's ring buffer was full; for an aggregating"
-            + " gadget, counts dropped because its map was full.",
+        "Events the kernel dropped: the instance's ring buffer, or a map of its gadget's (for an"
+            + " aggregating gadget, its count map), was full. Events delivered without a part are"
+            + " gadget.events.incomplete.",
         "{event}",
         instances, GadgetInstance::lostTotal);
+    perInstanceCounter(
+        meter, "gadget.events.incomplete",
+        "Events delivered without a part a full kernel map had no room for (a socket's owner, a"
+            + " DNS query's latency, a stack), counted once per part missed; these are not lost.",
+        "{event}",
+        instances, GadgetInstance::incompleteTotal);
     perInstanceCounter(
         meter, "gadget.events.malformed",
         "Records too short or inconsistent to decode: counted and skipped.", "{event}",

@@ -43,6 +43,7 @@ public final class GadgetInstance implements AutoCloseable {
 
   static final String EVENTS_MAP = "events";
   static final String LOST_MAP = "gadget_lost";
+  static final String INCOMPLETE_MAP = "gadget_incomplete";
   static final String WAKEUP_CONSTANT = "gadget_wakeup_bytes";
   static final String FILTER_MODE_CONSTANT = "gadget_mntns_filter_mode";
   static final String FILTER_MAP = "gadget_mntns_filter";
@@ -76,6 +77,8 @@ public final class GadgetInstance implements AutoCloseable {
   private BpfObject object;
   private RingBufferReader reader;
   private BpfMap lostMap;
+  /** Null for an object built before gadget.h had it: nothing counted, 0. */
+  private BpfMap incompleteMap;
   private EventSchema schema;
   private List<String> programNames = List.of();
   private Thread drainThread;
@@ -92,6 +95,7 @@ public final class GadgetInstance implements AutoCloseable {
   private volatile long malformedTotal;
   // The kernel's count is gone with the map: kept from the last read before close.
   private volatile long lostAtStop;
+  private volatile long incompleteAtStop;
   private volatile long filteredAtStop;
 
   // Self-metrics, read by collection threads while the instance may be closing. Published by
@@ -311,6 +315,7 @@ public final class GadgetInstance implements AutoCloseable {
         attached.addAll(socketFilters);
       }
       lostMap = object.map(LOST_MAP);
+      incompleteMap = object.findMap(INCOMPLETE_MAP).orElse(null);
       attachedPrograms = List.copyOf(attached);
       usageMaps = object.maps().stream().filter(MapUsage::reported).toList();
       if (gadget.spec().isAggregate()) {
@@ -696,6 +701,15 @@ public final class GadgetInstance implements AutoCloseable {
     return state != State.RUNNING ? lostAtStop : sumPerCpu(lostMap, lostAtStop);
   }
 
+  /**
+   * What events were delivered without, for lack of room in a bounded map (a socket's owner, a
+   * query's start, a stack): whatever the program counted with {@code gadget_count_incomplete()}.
+   * Those events are not lost, so not in {@link #lostTotal()}.
+   */
+  public long incompleteTotal() {
+    return state != State.RUNNING ? incompleteAtStop : sumPerCpu(incompleteMap, incompleteAtStop);
+  }
+
   /** Events the selector's filter dropped in the kernel: they never reached userspace. */
   public long filteredTotal() {
     return state != State.RUNNING ? filteredAtStop : sumPerCpu(filteredMap, filteredAtStop);
@@ -816,6 +830,7 @@ public final class GadgetInstance implements AutoCloseable {
     // (an aggregate's last read, a drain) and just before the programs are detached with them.
     if (state == State.RUNNING) {
       lostAtStop = lostTotal();
+      incompleteAtStop = incompleteTotal();
       filteredAtStop = filteredTotal();
     }
     closeKernelObjects();

@@ -50,8 +50,8 @@ public record MapUsage(String name, String type, long capacity, long entries) {
    * .rodata}, {@code .bss}, {@code .data}), the ring buffer (its fill is {@code
    * gadget.ring_buffer.pending} against its size), and arrays and the other fixed-size types: every
    * element of an array exists from creation, so it is always "full" and says nothing; the per-CPU
-   * counters {@code gadget_lost} and {@code gadget_filtered} and per-CPU scratch space are such
-   * arrays.
+   * counters {@code gadget_lost}, {@code gadget_incomplete} and {@code gadget_filtered} and per-CPU
+   * scratch space are such arrays.
    */
   static boolean reported(BpfMap map) {
     if (map.isInternal() || map.isRingBuffer()) {

@@ -109,7 +109,8 @@ public final class StackTraces {
    * function name only (so samples at different offsets of one function fold together), user
    * frames as addresses. Empty for no stack ({@code -EFAULT}: a kernel thread's user stack, a
    * sample taken in user mode's kernel stack; {@code -ENOENT}: not collected); {@code [lost: stack
-   * map full]} when the stack map had no room ({@code -EEXIST}, {@code -ENOMEM}: counted as lost).
+   * map full]} when the stack map had no room ({@code -EEXIST}, {@code -ENOMEM}: the sample is
+   * counted as incomplete).
    */
   public String folded(long id, boolean kernel) {
     long[] addresses = addresses(id);

@@ -47,6 +47,7 @@ final class GadgetsJson {
     }
     o.put("events", i.eventsTotal())
         .put("lost", i.lostTotal())
+        .put("incomplete", i.incompleteTotal())
         .put("malformed", i.malformedTotal())
         .put("filtered", i.filteredTotal())
         .put(

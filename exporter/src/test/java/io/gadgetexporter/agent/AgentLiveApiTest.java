@@ -136,6 +136,7 @@ class AgentLiveApiTest {
       assertThat(exec.containsKey("selector")).isFalse();
       assertThat(exec.getLong("events")).isPositive();
       assertThat(exec.getLong("lost")).isZero();
+      assertThat(exec.getLong("incomplete")).isZero();
       assertThat(exec.getLong("malformed")).isZero();
       assertThat(exec.getLong("filtered")).isZero();
       assertThat(exec.getJsonObject("stream"))

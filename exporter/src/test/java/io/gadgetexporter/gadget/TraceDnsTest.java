@@ -2,17 +2,21 @@ package io.gadgetexporter.gadget;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.gadgetexporter.config.ConfigLoader;
 import io.gadgetexporter.container.ContainerCollection;
+import io.gadgetexporter.export.Telemetry;
 import io.gadgetexporter.gadget.dns.DnsWire;
 import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -156,15 +160,30 @@ class TraceDnsTest {
   }
 
   @Test
-  void aFullQueryMapIsCounted() throws Exception {
-    try (GadgetInstance dns = tracingThePeer(new RecordingSink())) {
+  void aFullQueryMapIsCountedAsIncompleteNotLostAndExported() throws Exception {
+    GadgetInstance dns = tracingThePeer(new RecordingSink());
+    try (dns;
+        Telemetry telemetry =
+            new Telemetry(
+                ConfigLoader.parse("gadgets:\n  - gadget: trace_dns\n", "t.yaml", Map.of()),
+                "test",
+                () -> List.of(dns),
+                null)) {
       dns.start();
       // 127.0.0.2 has no responder: every query stays in flight, well within the timeout (10 s).
       assertThat(peer.command("flood 127.0.0.2 " + (QUERIES_IN_FLIGHT + 50))).startsWith("sent ");
-      awaitAtLeast(dns::lostTotal, 50);
-      assertThat(dns.lostTotal()).isEqualTo(50);
+      awaitAtLeast(dns::incompleteTotal, 50);
+      assertThat(dns.incompleteTotal()).isEqualTo(50);
       awaitAtLeast(dns::eventsTotal, QUERIES_IN_FLIGHT + 50); // each is an event all the same
+      assertThat(dns.lostTotal()).isZero();
+      String scrape = new String(telemetry.scrape("text/plain").body(), StandardCharsets.UTF_8);
+      assertThat(scrape)
+          .containsPattern(
+              "gadget_events_incomplete_total\\{[^}]*instance=\"test-trace-dns\"[^}]*} 50\\b")
+          .containsPattern(
+              "gadget_events_lost_total\\{[^}]*instance=\"test-trace-dns\"[^}]*} 0\\b");
     }
+    assertThat(dns.incompleteTotal()).as("kept once the map is gone").isEqualTo(50);
   }
 
   @Test
@@ -183,7 +202,7 @@ class TraceDnsTest {
       awaitAtLeast(dns::eventsTotal, QUERIES_IN_FLIGHT);
       // Exactly as many as fit: the map is full, and no insert failed, so none was swept yet.
       assertThat(queriesInFlight(dns)).isEqualTo(QUERIES_IN_FLIGHT);
-      assertThat(dns.lostTotal()).isZero();
+      assertThat(dns.incompleteTotal()).isZero();
 
       // Past the timeout and the sweep interval (1 s) every entry is stale: new queries find the
       // map full, sweep it once, and all fit.
@@ -192,6 +211,7 @@ class TraceDnsTest {
       peer.query("127.0.0.1", 0x7777, "after.flood.test", DnsWire.A);
       RecordingSink.Recorded r = sink.await(e -> is(e, "response", 0x7777), WAIT);
       assertThat((Long) r.value("latency_ns")).isPositive();
+      assertThat(dns.incompleteTotal()).isZero();
       assertThat(dns.lostTotal()).isZero();
     }
   }
