@@ -21,6 +21,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_tracing.h>
 #include <gadget/gadget.h>
+#include <gadget/files.h>
 
 /* Count every kind of file (sockets, pipes, devices, ...), not only regular files. */
 const volatile bool all_files = false;
@@ -77,20 +78,6 @@ struct {
 	__type(key, __u32);
 	__type(value, struct scratch);
 } scratch SEC(".maps");
-
-/* The struct file of `fd` in the current task's fd table, or NULL. */
-static __always_inline struct file *fd_file(struct task_struct *task, unsigned int fd)
-{
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
-
-	if (fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
-	return file;
-}
 
 /*
  * An index below PATH_LEN the verifier can see is below PATH_LEN. The barrier hides what the
@@ -218,7 +205,8 @@ static __always_inline int account(struct trace_event_raw_sys_exit *ctx, bool wr
 		return 0;
 	if (ret < 0)
 		return 0;
-	file = fd_file(task, PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)bpf_task_pt_regs(task)));
+	file = gadget_file_of_fd(task,
+				 PT_REGS_PARM1_CORE_SYSCALL((struct pt_regs *)bpf_task_pt_regs(task)));
 	if (!file)
 		return 0;
 	inode = BPF_CORE_READ(file, f_inode);

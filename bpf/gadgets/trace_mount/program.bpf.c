@@ -21,6 +21,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_tracing.h>
 #include <gadget/gadget.h>
+#include <gadget/files.h>
 
 #define OP_LEN 12
 #define FSTYPE_LEN 32	/* filesystem type names are short ("fuse.sshfs"); longer ones are cut */
@@ -148,16 +149,9 @@ int exit_umount(struct trace_event_raw_sys_exit *ctx)
 /* The mount a descriptor of the current task refers to (from fsmount or open_tree), or NULL. */
 static __always_inline struct vfsmount *fd_mount(int fd)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct fdtable *fdt = task->files->fdt;
-	struct file *file = NULL;
+	struct file *file = gadget_file_of_fd(bpf_get_current_task_btf(), fd);
 
-	if (fd < 0 || fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&file, sizeof(file), &fdt->fd[fd]);
-	if (!file)
-		return NULL;
-	return BPF_CORE_READ(file, f_path.mnt);
+	return file ? BPF_CORE_READ(file, f_path.mnt) : NULL;
 }
 
 /* The flags in effect on a mount, as MS_* (the kernel keeps its own MNT_* bits). */

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Helpers for network gadgets: a socket's endpoints and network namespace, and the socket behind
- * a file descriptor. Include after vmlinux.h and gadget.h. No maps here (see sock_owner.h).
+ * a file descriptor (files.h). Include after vmlinux.h and gadget.h. No maps here (see
+ * sock_owner.h).
  */
 #ifndef GADGET_NET_H
 #define GADGET_NET_H
@@ -9,6 +10,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 
+#include "files.h"
 #include "types.h"
 
 /* Macros in the kernel's headers, so not in vmlinux.h; the same numbers on every architecture. */
@@ -78,20 +80,13 @@ static __always_inline __u64 gadget_sock_netns_id(const struct sock *sk)
 
 /*
  * The socket behind file descriptor `fd` of `task`, or NULL when the descriptor is not open or
- * not a socket. Reads the task's descriptor table as it is now: call it in the task's own
- * syscall, where the descriptor cannot go away under it unless another thread closes it.
+ * not a socket. As gadget_file_of_fd (files.h): call it in the task's own syscall.
  */
 static __always_inline struct socket *gadget_socket_of_fd(struct task_struct *task, int fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	struct file **fds;
-	struct file *file = NULL;
+	struct file *file = gadget_file_of_fd(task, fd);
 	__u16 mode;
 
-	if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
 	if (!file)
 		return NULL;
 	mode = BPF_CORE_READ(file, f_inode, i_mode);
