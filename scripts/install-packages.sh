@@ -12,7 +12,8 @@ if ! command -v javac >/dev/null ||
 fi
 if [[ "${1:-build}" == test ]]; then
   # bpftool lists loaded programs (tests check nothing is left in the kernel); util-linux:
-  # setpriv runs the agent unprivileged, losetup makes profile_blockio's loop device.
+  # setpriv runs the agent unprivileged (and the jni namespace tests without CAP_SYS_ADMIN),
+  # losetup makes profile_blockio's loop device.
   required+=(util-linux)
   # Real containers for the container tests: runc, a private containerd (and ctr), and a static
   # busybox copied into the test images (the package busybox has a dynamic one at the same path).

@@ -5,15 +5,13 @@
 #include "jni_util.h"
 #include "link.h"
 #include "log.h"
+#include "netns.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
-#include <pthread.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -345,32 +343,19 @@ static jbyteArray JNICALL iterator_read(JNIEnv *env, jclass cls, jlong h)
 /*
  * Network-scoped iterators (tcp, udp, unix, netlink, ipv6_route) walk the sockets of the network
  * namespace of the task that makes the iterator fd: the kernel takes current's net_ns when the
- * fd is created, not when the link was. So an fd for another namespace is made by a short-lived
- * thread that enters that namespace first. setns() moves only the calling thread, and this one
- * ends there: no thread of the JVM ever runs in a foreign namespace, and nothing has to be
- * moved back. The fd keeps its namespace, so the caller's thread reads it.
+ * fd is created, not when the link was. So an fd for another namespace is made inside it
+ * (gx_run_in_netns); the fd keeps its namespace, so the caller's thread reads it.
  */
 struct netns_iter {
-	int ns_fd;
 	int link_fd;
-	int iter_fd; /* out */
-	int err;     /* out: positive errno */
-	int setns_failed;
+	int iter_fd; /* out: the fd, or -errno */
 };
 
-static void *create_iter_in_netns(void *arg)
+static void create_iter(void *arg)
 {
 	struct netns_iter *c = arg;
 
-	if (setns(c->ns_fd, CLONE_NEWNET)) {
-		c->err = errno;
-		c->setns_failed = 1;
-		return NULL;
-	}
 	c->iter_fd = bpf_iter_create(c->link_fd);
-	if (c->iter_fd < 0)
-		c->err = -c->iter_fd;
-	return NULL;
 }
 
 /*
@@ -383,61 +368,34 @@ static jbyteArray JNICALL iterator_read_in_netns(JNIEnv *env, jclass cls, jlong 
 {
 	struct gx_link *l = GX_PTR(struct gx_link, h);
 	struct netns_iter c = {.link_fd = bpf_link__fd(l->link), .iter_fd = -1};
-	struct stat target, own;
+	struct stat target;
+	const char *failed;
 	char path[64];
-	pthread_attr_t attr;
-	pthread_t thread;
-	sigset_t all, saved;
-	int err;
+	int ns_fd, err;
 
 	gx_log_reset();
 	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	c.ns_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (c.ns_fd < 0) {
+	ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0) {
 		gx_throw_errno(env, errno == ENOENT ? ESRCH : errno, "open(%s)", path);
 		return NULL;
 	}
-	if (fstat(c.ns_fd, &target) || (unsigned long long)target.st_ino != (unsigned long long)netns) {
-		close(c.ns_fd);
+	if (fstat(ns_fd, &target) || (unsigned long long)target.st_ino != (unsigned long long)netns) {
+		close(ns_fd);
 		gx_throw_errno(env, ESRCH, "process %d is no longer in network namespace %llu",
 			       (int)pid, (unsigned long long)netns);
 		return NULL;
 	}
-	if (stat("/proc/thread-self/ns/net", &own) == 0 && own.st_ino == target.st_ino &&
-	    own.st_dev == target.st_dev) {
-		/* Our own namespace: no thread, and no CAP_SYS_ADMIN needed. */
-		close(c.ns_fd);
-		int fd = bpf_iter_create(c.link_fd);
-		if (fd < 0) {
-			gx_throw_errno(env, fd, "bpf_iter_create");
-			return NULL;
-		}
-		return read_iterator_fd(env, fd);
-	}
-	/* All signals blocked in the helper (it inherits the mask): the JVM's are for its threads. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &saved);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, 64 * 1024); /* it calls setns and bpf(2), nothing deep */
-	err = pthread_create(&thread, &attr, create_iter_in_netns, &c);
-	pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &saved, NULL);
-	if (err == 0)
-		err = pthread_join(thread, NULL);
-	close(c.ns_fd);
+	err = gx_run_in_netns(ns_fd, create_iter, &c, &failed);
+	close(ns_fd);
 	if (err) {
-		gx_throw_errno(env, err, "thread to enter network namespace %llu",
-			       (unsigned long long)netns);
-		return NULL;
-	}
-	if (c.setns_failed) {
-		gx_throw_errno(env, c.err,
-			       "setns into network namespace %llu (of process %d; needs CAP_SYS_ADMIN)",
-			       (unsigned long long)netns, (int)pid);
+		gx_throw_errno(env, err, "%s for network namespace %llu (of process %d)%s", failed,
+			       (unsigned long long)netns, (int)pid,
+			       err == EPERM ? " (entering another namespace needs CAP_SYS_ADMIN)" : "");
 		return NULL;
 	}
 	if (c.iter_fd < 0) {
-		gx_throw_errno(env, c.err, "bpf_iter_create in network namespace %llu",
+		gx_throw_errno(env, c.iter_fd, "bpf_iter_create in network namespace %llu",
 			       (unsigned long long)netns);
 		return NULL;
 	}

@@ -4,11 +4,11 @@
  * so it costs no copies when the program only counts or submits to a ring buffer.
  *
  * A packet socket sees its own network namespace only, and a socket belongs for life to the
- * namespace it was created in: to watch another namespace, a thread enters it (setns), creates
- * the socket and leaves.
+ * namespace it was created in: one for another namespace is created there (gx_run_in_netns).
  */
 #include "jni_util.h"
 #include "log.h"
+#include "netns.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -16,8 +16,6 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -55,35 +53,21 @@ out:
 	return fd;
 }
 
-struct ns_socket {
-	int ns_fd; /* in */
-	int fd;    /* out: the socket, or -1 */
-	int err;   /* out: errno of the failed step */
-	const char *step;
+/* Runs in the target namespace (gx_run_in_netns). */
+struct packet_socket_job {
+	int fd;  /* out: the socket, or -1 */
+	int err; /* out: socket()'s errno */
 };
 
-/*
- * Runs on a thread of its own that ends right after: setns(2) changes the calling thread's
- * namespace, and a JVM thread must never be left in another one (a failed switch back would
- * leave it there); a thread that exits cannot leak it.
- */
-static void *socket_in_namespace(void *arg)
+static void packet_socket_create(void *arg)
 {
-	struct ns_socket *job = arg;
+	struct packet_socket_job *job = arg;
 
-	if (setns(job->ns_fd, CLONE_NEWNET) < 0) {
-		job->err = errno;
-		job->step = "setns";
-		return NULL;
-	}
 	/* Protocol 0: hooked to no device, so nothing is queued before the filter is attached and
 	 * the socket bound (packet_socket_listen). */
 	job->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (job->fd < 0) {
+	if (job->fd < 0)
 		job->err = errno;
-		job->step = "socket(AF_PACKET, SOCK_RAW)";
-	}
-	return NULL;
 }
 
 /* A packet socket in the network namespace `path` names; its inode goes to inode_out[0]. */
@@ -91,30 +75,31 @@ static jint JNICALL packet_socket_open_in_namespace(JNIEnv *env, jclass cls, jst
 						    jlongArray inode_out)
 {
 	char *path = gx_strdup_utf(env, jpath);
-	struct ns_socket job = {.fd = -1};
+	struct packet_socket_job job = {.fd = -1};
+	const char *failed;
 	struct stat st;
-	pthread_t thread;
-	int err;
+	int ns_fd, err;
 
 	if (!path)
 		return -1;
-	job.ns_fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (job.ns_fd < 0) {
+	ns_fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (ns_fd < 0) {
 		gx_throw_errno(env, errno, "open of network namespace %s", path);
 		goto out;
 	}
-	if (fstat(job.ns_fd, &st) < 0) {
+	if (fstat(ns_fd, &st) < 0) {
 		gx_throw_errno(env, errno, "fstat of network namespace %s", path);
 		goto out;
 	}
-	err = pthread_create(&thread, NULL, socket_in_namespace, &job);
+	err = gx_run_in_netns(ns_fd, packet_socket_create, &job, &failed);
 	if (err) {
-		gx_throw_errno(env, err, "thread to enter network namespace %s", path);
+		gx_throw_errno(env, err, "%s for network namespace %s%s", failed, path,
+			       err == EPERM ? " (entering another namespace needs CAP_SYS_ADMIN)" : "");
 		goto out;
 	}
-	pthread_join(thread, NULL);
 	if (job.fd < 0) {
-		gx_throw_errno(env, job.err, "%s in network namespace %s", job.step, path);
+		gx_throw_errno(env, job.err, "socket(AF_PACKET, SOCK_RAW) in network namespace %s",
+			       path);
 		goto out;
 	}
 	jlong inode = (jlong)st.st_ino;
@@ -124,8 +109,8 @@ static jint JNICALL packet_socket_open_in_namespace(JNIEnv *env, jclass cls, jst
 		job.fd = -1;
 	}
 out:
-	if (job.ns_fd >= 0)
-		close(job.ns_fd);
+	if (ns_fd >= 0)
+		close(ns_fd);
 	free(path);
 	return job.fd;
 }

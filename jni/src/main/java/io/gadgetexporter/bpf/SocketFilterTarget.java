@@ -58,12 +58,13 @@ public final class SocketFilterTarget implements AutoCloseable {
   /**
    * A packet socket inside the network namespace that {@code netnsFile} names ({@code
    * /proc/<pid>/ns/net}, {@code /run/netns/<name>}), for every interface of it, including those
-   * added later. The socket is created by a short-lived native thread that enters the namespace
-   * ({@code setns(2)}) and ends: no Java thread ever changes namespace.
+   * added later. In another namespace than the caller's, the socket is created by a short-lived
+   * native thread that enters the namespace ({@code setns(2)}) and ends: no Java thread ever
+   * changes namespace. In the caller's own, it is created on the spot, with no {@code setns}.
    *
    * <p>It receives nothing until {@link #listen()}: attach the filter first, so that no frame is
-   * queued on the socket before the filter decides. Needs CAP_SYS_ADMIN (to enter the namespace)
-   * and CAP_NET_RAW.
+   * queued on the socket before the filter decides. Needs CAP_NET_RAW, and CAP_SYS_ADMIN for a
+   * namespace other than the caller's (to enter it).
    *
    * @throws BpfException ENOENT when the file is gone (the process exited), EINVAL when it is not
    *     a network namespace, EPERM without the capabilities

@@ -88,6 +88,27 @@ class BpfIteratorTest {
     }
   }
 
+  @Test
+  void theCallersOwnNamespaceIsRunWithoutSetnsAnotherNeedsCapSysAdmin() throws Exception {
+    Process other = new ProcessBuilder("unshare", "-n", "sleep", "60").start();
+    try {
+      int self = (int) ProcessHandle.current().pid();
+      assertThat(WithoutSysAdmin.run("iterate", Integer.toString(self), Long.toString(netns(self))))
+          .isEqualTo("ok");
+      int child = (int) other.pid();
+      long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+      while (netns(child) == netns(self) && System.nanoTime() < deadline) {
+        Thread.sleep(10); // unshare has not made the namespace yet
+      }
+      assertThat(
+              WithoutSysAdmin.run("iterate", Integer.toString(child), Long.toString(netns(child))))
+          .startsWith("error EPERM setns")
+          .contains("CAP_SYS_ADMIN");
+    } finally {
+      other.destroyForcibly().waitFor();
+    }
+  }
+
   /** The inode number of a process's network namespace, as {@code /proc/PID/ns/net} names it. */
   private static long netns(long pid) throws IOException {
     String link = Files.readSymbolicLink(Path.of("/proc/" + pid + "/ns/net")).toString();

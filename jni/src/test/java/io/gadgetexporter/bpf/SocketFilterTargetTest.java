@@ -89,6 +89,19 @@ class SocketFilterTargetTest {
   }
 
   @Test
+  void theCallersOwnNamespaceIsOpenedWithoutSetnsAnotherNeedsCapSysAdmin() throws Exception {
+    namespace = "gx-jni-" + ThreadLocalRandom.current().nextInt(1_000_000);
+    run("ip", "netns", "add", namespace);
+    // The child runs in this JVM's namespace: naming it by this process's file is naming its own.
+    Path own = Path.of("/proc", Long.toString(ProcessHandle.current().pid()), "ns", "net");
+    assertThat(WithoutSysAdmin.run("socket", own.toString()))
+        .isEqualTo("ok " + Files.getAttribute(own, "unix:ino"));
+    assertThat(WithoutSysAdmin.run("socket", "/run/netns/" + namespace))
+        .startsWith("error EPERM setns")
+        .contains("CAP_SYS_ADMIN");
+  }
+
+  @Test
   void aMissingOrWrongNamespaceFileIsRefused() {
     assertThatThrownBy(() -> SocketFilterTarget.packetInNamespace(Path.of("/proc/0/ns/net")))
         .isInstanceOf(BpfException.class)
