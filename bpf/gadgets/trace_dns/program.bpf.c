@@ -11,15 +11,18 @@
  *    every frame crossing any interface of that namespace, both directions. It keeps UDP to or
  *    from `port`, copies the DNS message into the event, matches a response to its query for the
  *    latency, and returns 0 so nothing is ever queued on the socket. It runs in softirq or in
- *    any task's context: it cannot know the process, and it does not apply the mount-namespace
- *    filter (the selector decides which namespaces get a socket instead).
+ *    any task's context, so it cannot know the process itself; it applies the selector per
+ *    message (gadget/socket_filter.h): the mount-namespace filter to the asking process when
+ *    dns_sender recorded it, else emitted only if the whole namespace is selected.
  *
  *  - dns_sender, on tp_btf/net_dev_queue: runs when a packet is handed to a device, for a
  *    locally sent packet usually inside the sender's syscall. For a DNS query whose socket is
  *    proven to be the current task's (current_sends_on), it records the task under (netns,
- *    interface, client address, client port, DNS id) in `dns_queries`; the socket filter reads
- *    that entry when it sees the query, and again when it sees the response. This program does
- *    apply the mount-namespace filter.
+ *    interface, client address, client port, DNS id) in `dns_queries`, selected or not: the
+ *    socket filter reads that entry when it sees the query, and again when it sees the
+ *    response, and drops both for a process the selector leaves out. A query in a namespace
+ *    without a socket is not recorded; its process, when not selected, is counted as filtered
+ *    there (no socket filter will see it).
  *
  * The DNS message itself is parsed in userspace (the event carries its first 512 bytes), where a
  * malformed one costs nothing but a counter.
@@ -31,6 +34,7 @@
 #include <bpf/bpf_tracing.h>
 #include <gadget/gadget.h>
 #include <gadget/net.h>
+#include <gadget/socket_filter.h>
 
 /* Bytes of a DNS message kept per event: the classic UDP limit (RFC 1035), which always holds
  * the header and the question. Larger (EDNS) responses are cut; their answers past the cut are
@@ -102,19 +106,6 @@ struct {
 	__type(key, struct query_key);
 	__type(value, struct query_value);
 } dns_queries SEC(".maps");
-
-/*
- * The network namespaces the agent has a socket in (inode -> 1), maintained by the agent: the
- * process-context program ignores queries in other namespaces, which no socket filter would ever
- * pick up. Same bound and reasoning as gadget_mntns_filter.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 16384);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, __u64);
-	__type(value, __u8);
-} gadget_traced_netns SEC(".maps");
 
 /* When dns_queries was last swept; racy between CPUs, which only means an extra sweep. */
 __u64 last_sweep;
@@ -253,15 +244,15 @@ int BPF_PROG(dns_sender, struct sk_buff *skb)
 	if (bpf_probe_read_kernel(dns, sizeof(dns), net_hdr + f.l4_off + sizeof(udp)) ||
 	    (dns[2] & DNS_QR))
 		return 0;
-	mntns_id = gadget_current_mntns_id();
-	if (gadget_should_discard_mntns_id(mntns_id))
-		return 0;
 	task = bpf_get_current_task_btf();
 	if (!current_sends_on(task, sk))
 		return 0;
+	mntns_id = gadget_current_mntns_id();
 	netns = dev->nd_net.net->ns.inum;
-	if (!bpf_map_lookup_elem(&gadget_traced_netns, &netns))
+	if (!gadget_netns_traced(netns)) {
+		gadget_should_discard_mntns_id(mntns_id); /* counts an unselected process's query */
 		return 0;
+	}
 
 	key.netns = netns;
 	key.ifindex = dev->ifindex;
@@ -327,11 +318,12 @@ int dns_packet(struct __sk_buff *ctx)
 	struct flow f;
 	struct query_key key = {};
 	struct query_value *query;
+	struct query_value asker = {}; /* the query's process; pid 0: unknown */
 	struct event *e;
 	__u8 dns[4];
-	__u32 net_off, payload_off, avail, len;
+	__u32 net_off, payload_off, avail, msg_len, len;
+	__u64 now, netns, latency = 0;
 	__u16 proto;
-	__u64 now;
 	bool response;
 
 	if (!dev)
@@ -352,45 +344,22 @@ int dns_packet(struct __sk_buff *ctx)
 	if (bpf_skb_load_bytes(ctx, net_off + f.l4_off, &udp, sizeof(udp)) || !parse_udp(&udp, &f))
 		return 0;
 
-	now = bpf_ktime_get_boot_ns();
-	e = gadget_reserve(sizeof(*e));
-	if (!e)
-		return 0;
-	e->timestamp = now;
-	e->netns_id = dev->nd_net.net->ns.inum;
-	e->ifindex = dev->ifindex;
-	e->mntns_id = 0;
-	e->latency_ns = 0;
-	e->pid = 0;
-	e->tid = 0;
-	e->uid = 0;
-	e->comm[0] = 0;
-	set_endpoint(&e->src, f.saddr, f.sport, f.version);
-	set_endpoint(&e->dst, f.daddr, f.dport, f.version);
-
 	/* The message: what the UDP header claims, cut to what the frame holds and to the array. */
 	payload_off = net_off + f.l4_off + sizeof(udp);
-	len = f.udp_len - sizeof(udp);
-	e->payload_len = len;
+	msg_len = f.udp_len - sizeof(udp);
 	avail = ctx->len > payload_off ? ctx->len - payload_off : 0;
-	if (len > avail)
-		len = avail;
+	len = msg_len < avail ? msg_len : avail;
 	if (len > DNS_PAYLOAD_MAX)
 		len = DNS_PAYLOAD_MAX;
-	e->payload_size = 0;
-	/* len is 1..512 here, so the mask changes nothing; it is there for the verifier, which
-	 * sees a register clang kept from before the clamp. DNS_PAYLOAD_MAX is a power of two. */
-	if (len > 0 &&
-	    !bpf_skb_load_bytes(ctx, payload_off, e->payload, ((len - 1) & (DNS_PAYLOAD_MAX - 1)) + 1))
-		e->payload_size = len;
+	now = bpf_ktime_get_boot_ns();
+	netns = dev->nd_net.net->ns.inum;
 
-	/* Query or response: match them by the client's side of the exchange. Shorter than a
-	 * header: userspace counts it as malformed. */
-	if (e->payload_size >= DNS_HEADER_LEN) {
-		__builtin_memcpy(dns, e->payload, sizeof(dns));
+	/* Query or response: match them by the client's side of the exchange, which also tells
+	 * the process that asked. Shorter than a header: userspace counts it as malformed. */
+	if (len >= DNS_HEADER_LEN && !bpf_skb_load_bytes(ctx, payload_off, dns, sizeof(dns))) {
 		response = dns[2] & DNS_QR;
-		key.netns = e->netns_id;
-		key.ifindex = e->ifindex;
+		key.netns = netns;
+		key.ifindex = dev->ifindex;
 		__builtin_memcpy(key.client_addr, response ? f.daddr : f.saddr, 16);
 		key.client_port = response ? f.dport : f.sport;
 		key.id = (__u16)dns[0] << 8 | dns[1];
@@ -398,19 +367,39 @@ int dns_packet(struct __sk_buff *ctx)
 			track_query(&key, now);
 		query = bpf_map_lookup_elem(&dns_queries, &key);
 		if (query) {
-			if (query->pid) {
-				e->mntns_id = query->mntns_id;
-				e->pid = query->pid;
-				e->tid = query->tid;
-				e->uid = query->uid;
-				__builtin_memcpy(e->comm, query->comm, sizeof(e->comm));
-			}
+			if (query->pid)
+				asker = *query;
 			if (response) {
-				e->latency_ns = now - query->ts;
+				latency = now - query->ts;
 				bpf_map_delete_elem(&dns_queries, &key);
 			}
 		}
 	}
+	/* Before the ring is touched: a dropped message costs no reservation. */
+	if (gadget_should_discard_packet(netns, asker.pid != 0, asker.mntns_id))
+		return 0;
+
+	e = gadget_reserve(sizeof(*e));
+	if (!e)
+		return 0;
+	e->timestamp = now;
+	e->netns_id = netns;
+	e->ifindex = dev->ifindex;
+	e->mntns_id = asker.mntns_id;
+	e->latency_ns = latency;
+	e->pid = asker.pid;
+	e->tid = asker.tid;
+	e->uid = asker.uid;
+	__builtin_memcpy(e->comm, asker.comm, sizeof(e->comm));
+	set_endpoint(&e->src, f.saddr, f.sport, f.version);
+	set_endpoint(&e->dst, f.daddr, f.dport, f.version);
+	e->payload_len = msg_len;
+	e->payload_size = 0;
+	/* len is 1..512 here, so the mask changes nothing; it is there for the verifier, which
+	 * sees a register clang kept from before the clamp. DNS_PAYLOAD_MAX is a power of two. */
+	if (len > 0 &&
+	    !bpf_skb_load_bytes(ctx, payload_off, e->payload, ((len - 1) & (DNS_PAYLOAD_MAX - 1)) + 1))
+		e->payload_size = len;
 	gadget_submit(e);
 	return 0;
 }

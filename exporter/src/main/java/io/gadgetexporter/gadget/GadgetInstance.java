@@ -513,6 +513,16 @@ public final class GadgetInstance implements AutoCloseable {
     return s == null ? java.util.Set.of() : s.namespaces();
   }
 
+  /**
+   * The instance's socket filters: the namespaces with a socket, the selected containers whose
+   * socket could not be opened (retried), and the failed opens. Empty for a gadget without socket
+   * filters, and until the instance has started.
+   */
+  public java.util.Optional<SocketFilters> socketFilters() {
+    NetnsSockets s = netnsSockets;
+    return s == null ? java.util.Optional.empty() : java.util.Optional.of(s.status());
+  }
+
   /** Mount namespaces in the instance's kernel filter map. */
   public int filterEntries() {
     SelectorFilter f = filter;

@@ -13,28 +13,43 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
  * Where an instance's socket-filter programs run: one packet socket per network namespace the
- * instance traces, opened inside that namespace, with every socket-filter program attached. A
- * socket filter runs in softirq context with no process to test against the mount-namespace
- * filter, so the selector applies here instead: the host's namespace gets a socket when the
- * selector includes the host, and each selected container's namespace gets one, followed as
- * containers start, stop and change (a socket is closed when the last selected container in its
- * namespace goes). Containers sharing a namespace (a pod's) share its socket.
+ * instance traces, opened inside that namespace, with every socket-filter program attached. The
+ * host's namespace gets a socket when the selector includes the host, and each selected
+ * container's namespace gets one, followed as containers start, stop and change (a socket is
+ * closed when the last selected container in its namespace goes). Containers sharing a namespace
+ * (a pod's, or host-network pods and the host) share its socket.
  *
- * <p>When the object has a map {@value #TRACED_NETNS_MAP} ({@code u64 netns inode → u8}), it
- * lists the namespaces that have a socket, for the gadget's other programs (tracepoints see every
- * namespace).
+ * <p>A namespace is not a unit of selection: a selector naming one host-network pod makes the
+ * host's namespace traced, where every host process sends too. So the object's map {@value
+ * #TRACED_NETNS_MAP} ({@code u64 netns inode → u8}, {@code bpf/include/gadget/socket_filter.h})
+ * says per namespace whether it is traced and whether it is <em>wholly selected</em>: every
+ * process the agent knows there is selected (no container in it is left out, and for the host's
+ * namespace the selector includes the host). A program applies the mount-namespace filter to a
+ * packet whose process it knows, and keeps one whose process it cannot know only in a wholly
+ * selected namespace. This class keeps that bit true as containers come and go.
+ *
+ * <p>A selected container whose socket cannot be opened (it exited meanwhile, or its process is
+ * not in its namespace yet) is retried with backoff ({@link #FIRST_RETRY}, doubling up to {@link
+ * #MAX_RETRY}) until it opens, the container goes, or the selector drops it; {@link #status()}
+ * shows such containers and counts the failures.
  *
  * <p>Lock order, as {@link SelectorFilter}: the collection's lock, then this one.
  */
@@ -42,23 +57,41 @@ final class NetnsSockets implements ContainerCollection.Listener {
   private static final Logger logger = Logger.getLogger(NetnsSockets.class.getName());
 
   static final String TRACED_NETNS_MAP = "gadget_traced_netns";
+  /** Bits of the map's values: socket_filter.h's GADGET_NETNS_TRACED and _ALL_SELECTED. */
+  static final byte TRACED = 1;
+
+  static final byte ALL_SELECTED = 2;
+
+  /** A failed socket is tried again after this, then after twice as long each time, at most MAX. */
+  static final Duration FIRST_RETRY = Duration.ofSeconds(1);
+  static final Duration MAX_RETRY = Duration.ofMinutes(5);
+
   /** The host's network namespace: init's (the agent runs with the host's pid namespace). */
   private static final Path INIT_NETNS = Path.of("/proc/1/ns/net");
+
   /** The owner key of the host's socket; container ids are never empty. */
   private static final String HOST = "";
-  private static final byte[] PRESENT = {1};
+
+  /** Retries of every instance's failed sockets: rare, short (a socket open each). */
+  private static final ScheduledThreadPoolExecutor RETRIES = retryExecutor();
 
   /** A namespace's socket, and the containers (or the host) it is open for. */
   private static final class Socket {
     final SocketFilterTarget target;
     final List<BpfLink> links;
     final Set<String> owners = new HashSet<>();
+    byte flags; // as written to the map
 
-    Socket(SocketFilterTarget target, List<BpfLink> links) {
+    Socket(SocketFilterTarget target, List<BpfLink> links, byte flags) {
       this.target = target;
       this.links = links;
+      this.flags = flags;
     }
   }
+
+  /** A selected container without a socket: the last failure and when to try again. */
+  private record Failure(
+      Container container, int attempts, String error, long nextAttemptNanos) {}
 
   private final String instanceName;
   private final List<BpfProgram> programs;
@@ -67,7 +100,11 @@ final class NetnsSockets implements ContainerCollection.Listener {
   private volatile ContainerSelector selector;
   private final Map<Long, Socket> sockets = new HashMap<>(); // by netns inode; guarded by this
   private final Map<String, Long> netnsOf = new HashMap<>(); // owner -> inode; guarded by this
-  private long failures; // guarded by this
+  private final Map<String, Failure> failures = new LinkedHashMap<>(); // guarded by this
+  private long openFailures; // guarded by this
+  private long hostNetns; // inode; guarded by this
+  private ScheduledFuture<?> retry; // guarded by this
+  private boolean closed; // guarded by this
 
   /**
    * @param tracedMap the object's {@value #TRACED_NETNS_MAP}, or null
@@ -90,13 +127,15 @@ final class NetnsSockets implements ContainerCollection.Listener {
    * Opens the sockets the selector asks for now, then follows the collection.
    *
    * @throws BpfException when the host's socket cannot be opened (no privilege): the instance
-   *     cannot run. A container's socket that cannot be opened (it exited meanwhile) is logged.
+   *     cannot run. A container's socket that cannot be opened is retried.
    */
   void start() {
+    long host = inodeOf(hostNetns());
     if (collection == null) {
       synchronized (this) {
+        hostNetns = host;
         if (selector.includesHost()) {
-          openHost();
+          openHost(List.of());
         }
       }
       return;
@@ -104,8 +143,9 @@ final class NetnsSockets implements ContainerCollection.Listener {
     collection.withContainers(
         running -> {
           synchronized (this) {
+            hostNetns = host;
             if (selector.includesHost()) {
-              openHost();
+              openHost(running);
             }
             collection.subscribe(this);
             apply(running);
@@ -113,7 +153,7 @@ final class NetnsSockets implements ContainerCollection.Listener {
         });
   }
 
-  /** Applies a new selector: sockets opened and closed at once. */
+  /** Applies a new selector: sockets opened and closed, and the map's bits rewritten, at once. */
   void reselect(ContainerSelector next) {
     if (collection == null) {
       selector = next;
@@ -124,7 +164,7 @@ final class NetnsSockets implements ContainerCollection.Listener {
           synchronized (this) {
             selector = next;
             if (next.includesHost()) {
-              openHost();
+              openHost(running);
             } else {
               release(HOST);
             }
@@ -133,17 +173,23 @@ final class NetnsSockets implements ContainerCollection.Listener {
         });
   }
 
-  /** Closes every socket; idempotent. */
+  /** Closes every socket and stops retrying; idempotent. */
   void close() {
     if (collection != null) {
       collection.unsubscribe(this);
     }
     synchronized (this) {
+      closed = true;
+      if (retry != null) {
+        retry.cancel(false);
+        retry = null;
+      }
       for (Socket s : sockets.values()) {
         closeSocket(s);
       }
       sockets.clear();
       netnsOf.clear();
+      failures.clear();
     }
   }
 
@@ -152,33 +198,56 @@ final class NetnsSockets implements ContainerCollection.Listener {
     return new TreeSet<>(sockets.keySet());
   }
 
-  /** Sockets that could not be opened for a selected container (it exited first, mostly). */
-  synchronized long failures() {
-    return failures;
+  /** The sockets, the containers whose socket failed to open, and how many opens failed. */
+  synchronized SocketFilters status() {
+    List<SocketFilters.Namespace> open = new ArrayList<>();
+    new TreeMap<>(sockets)
+        .forEach(
+            (inode, s) ->
+                open.add(new SocketFilters.Namespace(inode, (s.flags & ALL_SELECTED) != 0)));
+    List<SocketFilters.Unopened> unopened = new ArrayList<>();
+    long now = System.nanoTime();
+    for (Failure f : failures.values()) {
+      unopened.add(
+          new SocketFilters.Unopened(
+              f.container().id(),
+              f.container().netnsId(),
+              f.attempts(),
+              f.error(),
+              Duration.ofNanos(Math.max(0, f.nextAttemptNanos() - now))));
+    }
+    return new SocketFilters(open, unopened, openFailures);
   }
+
+  // Listener calls come under the collection's lock, so containers() is consistent with them.
 
   @Override
   public synchronized void added(Container container) {
+    List<Container> running = collection.containers();
     if (selector.matches(container)) {
-      openFor(container);
+      openFor(container, running);
     }
+    refreshFlags(running); // an unselected container may have joined a traced namespace
   }
 
   @Override
   public synchronized void removed(Container container) {
     release(container.id());
+    refreshFlags(collection.containers());
   }
 
   @Override
   public synchronized void changed(Container before, Container after) {
+    List<Container> running = collection.containers();
     if (before.netnsId() != after.netnsId() || before.pid() != after.pid()) {
       release(before.id());
     }
     if (selector.matches(after)) {
-      openFor(after);
+      openFor(after, running);
     } else {
       release(after.id());
     }
+    refreshFlags(running);
   }
 
   private void apply(List<Container> running) {
@@ -193,31 +262,107 @@ final class NetnsSockets implements ContainerCollection.Listener {
         release(owner);
       }
     }
+    failures.keySet().retainAll(wanted);
     for (Container c : running) {
       if (wanted.contains(c.id())) {
-        openFor(c);
+        openFor(c, running);
       }
     }
+    refreshFlags(running);
+    scheduleRetry();
   }
 
-  private void openHost() {
+  private void openHost(List<Container> running) {
     if (!netnsOf.containsKey(HOST)) {
-      open(HOST, hostNetns(), 0); // no container to check against: failing here is fatal
+      open(HOST, hostNetns(), 0, running); // no container to check against: failing here is fatal
     }
   }
 
   /** A container's socket; never throws (called while the collection notifies). */
-  private void openFor(Container c) {
+  private void openFor(Container c, List<Container> running) {
     if (netnsOf.containsKey(c.id())) {
       return;
     }
     try {
-      open(c.id(), Path.of("/proc", Integer.toString(c.pid()), "ns", "net"), c.netnsId());
+      open(c.id(), Path.of("/proc", Integer.toString(c.pid()), "ns", "net"), c.netnsId(), running);
     } catch (RuntimeException e) {
-      logger.log(
-          failures++ == 0 ? Level.WARNING : Level.FINE,
-          "instance '" + instanceName + "': no socket in the network namespace of container "
-              + c.id() + " (pid " + c.pid() + "): " + e.getMessage());
+      failed(c, e);
+      return;
+    }
+    Failure before = failures.remove(c.id());
+    if (before != null) {
+      logger.info(
+          "instance '" + instanceName + "': socket opened in the network namespace of container "
+              + c.id() + " after " + before.attempts() + " failed attempt(s)");
+      scheduleRetry();
+    }
+  }
+
+  private void failed(Container c, RuntimeException e) {
+    openFailures++;
+    Failure before = failures.get(c.id());
+    int attempts = before == null ? 1 : before.attempts() + 1;
+    long delay = retryDelay(attempts).toNanos();
+    failures.put(c.id(), new Failure(c, attempts, e.getMessage(), System.nanoTime() + delay));
+    logger.log(
+        before == null ? Level.WARNING : Level.FINE,
+        "instance '" + instanceName + "': no socket in the network namespace of container "
+            + c.id() + " (pid " + c.pid() + "), attempt " + attempts + ": " + e.getMessage()
+            + "; its packets are not seen until a retry succeeds (next in "
+            + Duration.ofNanos(delay).toMillis() + " ms)");
+    scheduleRetry();
+  }
+
+  /** FIRST_RETRY after the first failure, doubling with each one after it, at most MAX_RETRY. */
+  static Duration retryDelay(int attempts) {
+    int doublings = Math.min(attempts - 1, 20); // 2^20 s is far past MAX_RETRY already
+    Duration d = FIRST_RETRY.multipliedBy(1L << doublings);
+    return d.compareTo(MAX_RETRY) > 0 ? MAX_RETRY : d;
+  }
+
+  /** (Re)arms the retry timer for the earliest failure due; none when nothing failed. */
+  private void scheduleRetry() {
+    if (retry != null) {
+      retry.cancel(false);
+      retry = null;
+    }
+    if (closed || failures.isEmpty()) {
+      return;
+    }
+    long due = Long.MAX_VALUE;
+    long now = System.nanoTime();
+    for (Failure f : failures.values()) {
+      due = Math.min(due, Math.max(0, f.nextAttemptNanos() - now));
+    }
+    retry = RETRIES.schedule(this::retryDue, due, TimeUnit.NANOSECONDS);
+  }
+
+  /** On the retry thread: tries again every failed container whose time has come. */
+  private void retryDue() {
+    try {
+      collection.withContainers(
+          running -> {
+            synchronized (this) {
+              if (closed) {
+                return;
+              }
+              Map<String, Container> byId = new HashMap<>();
+              running.forEach(c -> byId.put(c.id(), c));
+              long now = System.nanoTime();
+              for (Failure f : List.copyOf(failures.values())) {
+                Container c = byId.get(f.container().id());
+                if (c == null || !selector.matches(c)) {
+                  failures.remove(f.container().id()); // gone or unselected meanwhile
+                } else if (f.nextAttemptNanos() - now <= 0) {
+                  openFor(c, running);
+                }
+              }
+              refreshFlags(running);
+              scheduleRetry();
+            }
+          });
+    } catch (RuntimeException e) {
+      logger.log(Level.WARNING, "instance '" + instanceName + "': socket retry failed", e);
     }
   }
 
@@ -228,7 +373,7 @@ final class NetnsSockets implements ContainerCollection.Listener {
    * @param expected the namespace the owner is known to have (0: unknown); a pid reused by another
    *     process would lead elsewhere
    */
-  private void open(String owner, Path file, long expected) {
+  private void open(String owner, Path file, long expected, List<Container> running) {
     long inode = expected != 0 ? expected : inodeOf(file);
     Socket shared = sockets.get(inode);
     if (shared != null) {
@@ -238,30 +383,80 @@ final class NetnsSockets implements ContainerCollection.Listener {
     }
     SocketFilterTarget target = SocketFilterTarget.packetInNamespace(file);
     List<BpfLink> links = new ArrayList<>();
+    byte flags = 0;
     try {
       if (expected != 0 && target.netnsId() != expected) {
         throw new IllegalStateException(
             file + " is network namespace " + target.netnsId() + ", not " + expected
-                + ": the process is gone");
+                + ": the process is gone, or not in its namespace yet");
       }
       for (BpfProgram p : programs) {
         links.add(p.attachSocketFilter(target.fd()));
       }
+      flags = flagsOf(target.netnsId(), notWhollySelected(running));
       if (tracedMap != null) {
-        tracedMap.update(key(target.netnsId()), PRESENT, BpfMap.ANY);
+        tracedMap.update(key(target.netnsId()), new byte[] {flags}, BpfMap.ANY);
       }
       target.listen(); // only now: no frame was queued before the filters
     } catch (RuntimeException e) {
-      closeSocket(new Socket(target, links));
+      closeSocket(new Socket(target, links, flags));
       throw e;
     }
-    Socket s = new Socket(target, links);
+    Socket s = new Socket(target, links, flags);
     s.owners.add(owner);
     sockets.put(target.netnsId(), s);
     netnsOf.put(owner, target.netnsId());
   }
 
+  /** Rewrites the map's value of every socket whose namespace changed whether it is whole. */
+  private void refreshFlags(List<Container> running) {
+    Set<Long> partial = notWhollySelected(running);
+    for (Map.Entry<Long, Socket> e : sockets.entrySet()) {
+      Socket s = e.getValue();
+      byte flags = flagsOf(e.getKey(), partial);
+      if (flags == s.flags) {
+        continue;
+      }
+      if (tracedMap != null) {
+        try {
+          tracedMap.update(key(e.getKey()), new byte[] {flags}, BpfMap.ANY);
+        } catch (RuntimeException ex) {
+          // An update of an existing key cannot fail for room; the object is closing.
+          logger.log(Level.FINE, "instance '" + instanceName + "': map update failed", ex);
+          continue;
+        }
+      }
+      s.flags = flags;
+    }
+  }
+
+  private byte flagsOf(long inode, Set<Long> partial) {
+    return (byte) (TRACED | (partial.contains(inode) ? 0 : ALL_SELECTED));
+  }
+
+  /**
+   * The traced namespaces that are not wholly selected: where a running container is not selected
+   * (sandbox containers aside: a pod's "pause" runs nothing of the user's), and the host's when
+   * the selector leaves the host out.
+   */
+  private Set<Long> notWhollySelected(List<Container> running) {
+    Set<Long> partial = new HashSet<>();
+    if (selector.filterMode() == ContainerSelector.FilterMode.OFF) {
+      return partial;
+    }
+    if (!selector.includesHost()) {
+      partial.add(hostNetns);
+    }
+    for (Container c : running) {
+      if (c.netnsId() != 0 && !c.sandbox() && !selector.matches(c)) {
+        partial.add(c.netnsId());
+      }
+    }
+    return partial;
+  }
+
   private void release(String owner) {
+    failures.remove(owner);
     Long inode = netnsOf.remove(owner);
     if (inode == null) {
       return;
@@ -285,7 +480,7 @@ final class NetnsSockets implements ContainerCollection.Listener {
       try {
         tracedMap.delete(key(s.target.netnsId()));
       } catch (RuntimeException e) {
-        logger.log(Level.FINE, "the object is closed", e); // the instance is closing
+        logger.log(Level.FINE, "the object is closing", e); // or the entry was never written
       }
     }
     s.target.close();
@@ -312,5 +507,18 @@ final class NetnsSockets implements ContainerCollection.Listener {
 
   private static byte[] key(long netns) {
     return ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putLong(netns).array();
+  }
+
+  private static ScheduledThreadPoolExecutor retryExecutor() {
+    ScheduledThreadPoolExecutor e =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> {
+              Thread t = new Thread(r, "netns-socket-retry");
+              t.setDaemon(true);
+              return t;
+            });
+    e.setRemoveOnCancelPolicy(true); // a re-armed timer leaves nothing behind
+    return e;
   }
 }

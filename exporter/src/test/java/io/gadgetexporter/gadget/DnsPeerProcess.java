@@ -19,18 +19,42 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * A network namespace of its own ({@code ip netns add}, loopback up) with a {@link DnsPeer} JVM
  * running in it, and the container record that stands for it: the peer's pid, its mount namespace
- * ({@code ip netns exec} gives it a private one) and the network namespace.
+ * ({@code ip netns exec} gives it a private one) and the network namespace. Or, {@link
+ * #inHostNetwork()}, a peer in a mount namespace of its own in the test's network namespace, as a
+ * host-network pod's container.
  */
 final class DnsPeerProcess implements AutoCloseable {
+  /** The network namespace's name ({@code ip netns}), and the container's id and name. */
   final String namespace = "gx-dns-" + ThreadLocalRandom.current().nextInt(1_000_000);
+  /** Where the peer's responder listens, and where its client sends. */
+  final int port;
+  private final boolean ownNetwork;
   private final Process process;
   private final PrintWriter commands;
   private final BufferedReader replies;
 
+  /** A peer in a network namespace of its own, its responder on port 53. */
   DnsPeerProcess() throws Exception {
-    run("ip", "netns", "add", namespace);
+    this(true);
+  }
+
+  /**
+   * A peer sharing the test's network namespace in a mount namespace of its own ({@code unshare
+   * -m}), its responder on a free port.
+   */
+  static DnsPeerProcess inHostNetwork() throws Exception {
+    return new DnsPeerProcess(false);
+  }
+
+  private DnsPeerProcess(boolean ownNetwork) throws Exception {
+    this.ownNetwork = ownNetwork;
+    if (ownNetwork) {
+      run("ip", "netns", "add", namespace);
+    }
     try {
-      run("ip", "-n", namespace, "link", "set", "lo", "up");
+      if (ownNetwork) {
+        run("ip", "-n", namespace, "link", "set", "lo", "up");
+      }
       String java =
           ProcessHandle.current()
               .info()
@@ -39,18 +63,25 @@ final class DnsPeerProcess implements AutoCloseable {
       String classes =
           Path.of(DnsPeer.class.getProtectionDomain().getCodeSource().getLocation().toURI())
               .toString();
+      List<String> command =
+          new ArrayList<>(
+              ownNetwork
+                  ? List.of("ip", "netns", "exec", namespace)
+                  : List.of("unshare", "-m", "--propagation", "private"));
+      command.addAll(
+          List.of(
+              java, "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-cp", classes,
+              DnsPeer.class.getName(), ownNetwork ? "53" : "0"));
       process =
-          new ProcessBuilder(
-                  "ip", "netns", "exec", namespace, java, "-Xmx64m", "-XX:+UseSerialGC",
-                  "-XX:TieredStopAtLevel=1", "-cp", classes, DnsPeer.class.getName())
-              .redirectError(ProcessBuilder.Redirect.INHERIT)
-              .start();
+          new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
       commands =
           new PrintWriter(process.getOutputStream(), true, StandardCharsets.US_ASCII);
       replies =
           new BufferedReader(
               new InputStreamReader(process.getInputStream(), StandardCharsets.US_ASCII));
-      assertThat(replies.readLine()).as("the DNS peer starts").isEqualTo("ready");
+      String ready = replies.readLine();
+      assertThat(ready).as("the DNS peer starts").startsWith("ready ");
+      port = Integer.parseInt(ready.substring("ready ".length()));
     } catch (Exception | Error e) {
       close();
       throw e;
@@ -77,8 +108,11 @@ final class DnsPeerProcess implements AutoCloseable {
   }
 
   long netnsId() throws IOException {
-    return ((Number) Files.getAttribute(Path.of("/run/netns", namespace), "unix:ino"))
-        .longValue();
+    Path file =
+        ownNetwork
+            ? Path.of("/run/netns", namespace)
+            : Path.of("/proc", Long.toString(pid()), "ns", "net");
+    return ((Number) Files.getAttribute(file, "unix:ino")).longValue();
   }
 
   long mntnsId() throws IOException {
@@ -100,7 +134,9 @@ final class DnsPeerProcess implements AutoCloseable {
     if (process != null) {
       process.destroyForcibly().waitFor();
     }
-    run("ip", "netns", "del", namespace);
+    if (ownNetwork) {
+      run("ip", "netns", "del", namespace);
+    }
   }
 
   private static void run(String... command) throws IOException, InterruptedException {

@@ -3,6 +3,7 @@ package io.gadgetexporter.gadget;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.gadgetexporter.config.ConfigLoader;
+import io.gadgetexporter.container.Container;
 import io.gadgetexporter.container.ContainerCollection;
 import io.gadgetexporter.export.Telemetry;
 import io.gadgetexporter.gadget.dns.DnsWire;
@@ -17,6 +18,7 @@ import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -24,7 +26,9 @@ import org.junit.jupiter.api.Test;
 /**
  * trace_dns in the real kernel: DNS exchanges between a client and a responder on the loopback of
  * a network namespace of their own, standing for a container; the host's namespace; malformed
- * messages; and a selector that leaves the namespace out.
+ * messages; a selector that leaves the namespace out, or that selects a container sharing the
+ * host's namespace but not the host; messages of no known process; and a socket that could not be
+ * opened at first.
  */
 class TraceDnsTest {
   private static final Duration WAIT = Duration.ofSeconds(10);
@@ -285,6 +289,182 @@ class TraceDnsTest {
       }
       responder.join(WAIT.toMillis());
     }
+  }
+
+  @Test
+  void aContainerInTheHostsNamespaceIsTracedWithoutTheHostsOtherProcesses() throws Exception {
+    RecordingSink sink = new RecordingSink();
+    try (DnsPeerProcess hostNet = DnsPeerProcess.inHostNetwork()) {
+      containers.add(hostNet.container());
+      try (GadgetInstance dns =
+              GadgetTesting.instance(
+                  "trace_dns",
+                  "    selector:\n      containers: [" + hostNet.namespace + "]\n"
+                      + "    params:\n      port: " + hostNet.port + "\n",
+                  sink,
+                  "",
+                  containers);
+          DatagramSocket client = new DatagramSocket()) {
+        dns.start();
+        long hostNetns = inode("/proc/self/ns/net");
+        assertThat(hostNet.netnsId()).isEqualTo(hostNetns);
+        // The host's namespace is traced for the container, but the host is not selected.
+        assertThat(dns.socketFilters().orElseThrow().namespaces())
+            .containsExactly(new SocketFilters.Namespace(hostNetns, false));
+
+        // This JVM, a host process, asks the container's responder and gets its answer: the
+        // process is known (the query's sender) and not selected, so neither message is kept.
+        InetSocketAddress responder = new InetSocketAddress("127.0.0.1", hostNet.port);
+        byte[] query = DnsWire.query(0x5252, "host.example.test", DnsWire.A);
+        client.send(new DatagramPacket(query, query.length, responder));
+        client.setSoTimeout((int) WAIT.toMillis());
+        client.receive(new DatagramPacket(new byte[512], 512));
+        // A response to no query: no process is known for it, and the namespace is not wholly
+        // selected, so it is dropped too (the responder ignores it).
+        byte[] lone =
+            DnsWire.response(DnsWire.query(0x5353, "lone.example.test", DnsWire.A), 0, List.of());
+        client.send(new DatagramPacket(lone, lone.length, responder));
+        // Dropped in the sender's context, as each packet left: counted by now.
+        assertThat(dns.filteredTotal()).isEqualTo(3);
+
+        // The container's own exchange is kept, with its process.
+        hostNet.query("127.0.0.1", 0x5151, "own.example.test", DnsWire.A);
+        RecordingSink.Recorded q = sink.await(e -> is(e, "query", 0x5151), WAIT);
+        assertThat(q.value("pid")).isEqualTo(hostNet.pid());
+        assertThat(q.value("mntns_id")).isEqualTo(hostNet.mntnsId());
+        assertThat(q.value("netns_id")).isEqualTo(hostNetns);
+        RecordingSink.Recorded r = sink.await(e -> is(e, "response", 0x5151), WAIT);
+        assertThat(r.value("pid")).isEqualTo(hostNet.pid());
+        assertThat(r.value("answers")).isEqualTo(List.of("10.1.2.3", "10.1.2.4"));
+        assertThat(sink.events()).extracting(e -> e.value("id")).containsOnly(0x5151L);
+        assertThat(dns.filteredTotal()).isEqualTo(3);
+      }
+    }
+  }
+
+  @Test
+  void aMessageOfNoKnownProcessIsKeptOnlyWhileEveryContainerInItsNamespaceIsSelected()
+      throws Exception {
+    RecordingSink sink = new RecordingSink();
+    try (GadgetInstance dns = tracingThePeer(sink)) {
+      dns.start();
+      assertThat(dns.socketFilters().orElseThrow().namespaces())
+          .containsExactly(new SocketFilters.Namespace(netns, true));
+
+      // A response to no query: no process is known for it (the sending program records
+      // queries), but every container in the namespace is selected, so it is kept.
+      sendLoneResponse(0x6001);
+      RecordingSink.Recorded kept = sink.await(e -> is(e, "response", 0x6001), WAIT);
+      assertThat(kept.value("pid")).isEqualTo(0L);
+      assertThat(kept.value("mntns_id")).isEqualTo(0L);
+      assertThat(kept.value("netns_id")).isEqualTo(netns);
+
+      // A container the selector leaves out joins the namespace (a pod's sidecar): such a
+      // message could be its, so it is dropped now; the selected process's are still kept.
+      Container sidecar =
+          new Container(
+              Container.Kind.CONTAINER, "sidecar-" + peer.namespace, "sidecar", "test",
+              (int) peer.pid(), 1, netns, 0, "/sidecar", Optional.empty(), Optional.empty(),
+              Optional.empty(), false, Container.Source.RUNTIME_HOOK);
+      containers.add(sidecar);
+      assertThat(dns.socketFilters().orElseThrow().namespaces())
+          .containsExactly(new SocketFilters.Namespace(netns, false));
+      sendLoneResponse(0x6002);
+      assertThat(dns.filteredTotal()).isEqualTo(1);
+      peer.query("127.0.0.1", 0x6003, "selected.example.test", DnsWire.A);
+      assertThat(sink.await(e -> is(e, "response", 0x6003), WAIT).value("pid"))
+          .isEqualTo(peer.pid());
+
+      // It goes: the namespace is wholly selected again.
+      containers.remove(sidecar.id());
+      assertThat(dns.socketFilters().orElseThrow().namespaces())
+          .containsExactly(new SocketFilters.Namespace(netns, true));
+      sendLoneResponse(0x6004);
+      sink.await(e -> is(e, "response", 0x6004), WAIT);
+      assertThat(sink.events()).extracting(e -> e.value("id")).doesNotContain(0x6002L);
+      assertThat(dns.filteredTotal()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aSocketThatCouldNotBeOpenedIsRetriedAndShownUntilItOpens() throws Exception {
+    // The container's process is not in its network namespace yet: a shell that, given a line,
+    // becomes (same pid) `ip netns exec` into the peer's namespace.
+    Process late =
+        new ProcessBuilder(
+                "sh", "-c", "read go; exec ip netns exec " + peer.namespace + " sleep 600")
+            .start();
+    try {
+      Container container =
+          new Container(
+              Container.Kind.CONTAINER, "late-" + peer.namespace, "late-" + peer.namespace, "test",
+              (int) late.pid(), 1, netns, 0, "/late", Optional.empty(), Optional.empty(),
+              Optional.empty(), false, Container.Source.RUNTIME_HOOK);
+      ContainerCollection onlyLate = new ContainerCollection(0, System::nanoTime);
+      onlyLate.add(container);
+      RecordingSink sink = new RecordingSink();
+      try (GadgetInstance dns =
+          GadgetTesting.instance(
+              "trace_dns",
+              "    selector:\n      containers: [" + container.id() + "]\n",
+              sink,
+              "",
+              onlyLate)) {
+        dns.start();
+        SocketFilters failed = dns.socketFilters().orElseThrow();
+        assertThat(failed.namespaces()).isEmpty();
+        assertThat(failed.openFailures()).isEqualTo(1);
+        assertThat(failed.failedNamespaces()).isEqualTo(1);
+        assertThat(failed.unopened())
+            .singleElement()
+            .satisfies(
+                u -> {
+                  assertThat(u.containerId()).isEqualTo(container.id());
+                  assertThat(u.netnsId()).isEqualTo(netns);
+                  assertThat(u.attempts()).isEqualTo(1);
+                  assertThat(u.error()).contains("not " + netns);
+                  assertThat(u.retryIn()).isLessThanOrEqualTo(NetnsSockets.FIRST_RETRY);
+                });
+
+        late.getOutputStream().write("go\n".getBytes(StandardCharsets.US_ASCII));
+        late.getOutputStream().flush();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (dns.tracedNetworkNamespaces().isEmpty() && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        SocketFilters opened = dns.socketFilters().orElseThrow();
+        assertThat(opened.namespaces())
+            .containsExactly(new SocketFilters.Namespace(netns, true));
+        assertThat(opened.unopened()).isEmpty();
+        assertThat(opened.failedNamespaces()).isZero();
+        assertThat(opened.openFailures()).isPositive(); // the first, and any retry before `go`
+
+        // The retried socket works: a message of no known process in the namespace is kept.
+        sendLoneResponse(0x6101);
+        assertThat(sink.await(e -> is(e, "response", 0x6101), WAIT).value("netns_id"))
+            .isEqualTo(netns);
+      }
+    } finally {
+      late.destroyForcibly().waitFor();
+    }
+  }
+
+  @Test
+  void theRetryDelayDoublesUpToItsBound() {
+    assertThat(NetnsSockets.retryDelay(1)).isEqualTo(Duration.ofSeconds(1));
+    assertThat(NetnsSockets.retryDelay(2)).isEqualTo(Duration.ofSeconds(2));
+    assertThat(NetnsSockets.retryDelay(5)).isEqualTo(Duration.ofSeconds(16));
+    assertThat(NetnsSockets.retryDelay(9)).isEqualTo(Duration.ofSeconds(256));
+    assertThat(NetnsSockets.retryDelay(10)).isEqualTo(Duration.ofMinutes(5));
+    assertThat(NetnsSockets.retryDelay(1_000)).isEqualTo(Duration.ofMinutes(5));
+  }
+
+  /** From the peer: a DNS response (QR set) to a query nobody sent. */
+  private void sendLoneResponse(int id) throws Exception {
+    byte[] lone =
+        DnsWire.response(DnsWire.query(id, "lone.example.test", DnsWire.A), 0, List.of());
+    assertThat(peer.command("raw 127.0.0.1 " + HexFormat.of().formatHex(lone)))
+        .startsWith("sent ");
   }
 
   private static void answerOnce(DatagramSocket server) {

@@ -12,21 +12,22 @@ import java.util.List;
 
 /**
  * Both ends of DNS exchanges, run as a process of its own inside a test's network namespace: a
- * responder on port 53 of 127.0.0.1 and ::1, and a client driven by commands on stdin, one a line,
- * each answered on stdout:
+ * responder on 127.0.0.1 and ::1, port 53 (or the port given as the only argument; 0: a free one
+ * of 127.0.0.1's, for a peer in a namespace others use too), and a client driven by commands on
+ * stdin, one a line, each answered on stdout:
  *
  * <ul>
  *   <li>{@code query <server> <id> <name> <type>}: sends the query from a new socket and waits for
  *       the response; {@code ok <client port>} or {@code timeout};
- *   <li>{@code raw <server> <hex>}: sends these bytes to the server's port 53; {@code sent <client
+ *   <li>{@code raw <server> <hex>}: sends these bytes to the server's port; {@code sent <client
  *       port>};
  *   <li>{@code flood <server> <count>}: sends {@code count} queries (ids 0 to count - 1) from one
  *       socket without waiting for answers; {@code sent <client port>}.
  * </ul>
  *
  * The responder answers A with 10.1.2.3 and 10.1.2.4, AAAA with fd00::1, and any name starting
- * with {@code nx.} with NXDOMAIN; what it cannot read it ignores. Prints {@code ready} once
- * listening. Needs only the JDK and {@link DnsWire}.
+ * with {@code nx.} with NXDOMAIN; what it cannot read (a response among them) it ignores. Prints
+ * {@code ready <port>} once listening. Needs only the JDK and {@link DnsWire}.
  */
 public final class DnsPeer {
   private static final byte[][] A = {{10, 1, 2, 3}, {10, 1, 2, 4}};
@@ -35,13 +36,15 @@ public final class DnsPeer {
   private DnsPeer() {}
 
   public static void main(String[] args) throws Exception {
+    int port = args.length > 0 ? Integer.parseInt(args[0]) : 53;
     for (String address : List.of("127.0.0.1", "::1")) {
-      DatagramSocket server = new DatagramSocket(new InetSocketAddress(address, 53));
+      DatagramSocket server = new DatagramSocket(new InetSocketAddress(address, port));
+      port = server.getLocalPort(); // ::1 takes the port 127.0.0.1 was given
       Thread t = new Thread(() -> serve(server), "dns-server " + address);
       t.setDaemon(true);
       t.start();
     }
-    System.out.println("ready");
+    System.out.println("ready " + port);
     System.out.flush();
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
     for (String line = in.readLine(); line != null; line = in.readLine()) {
@@ -51,7 +54,7 @@ public final class DnsPeer {
         client.setSoTimeout(5000);
         if (w[0].equals("query")) {
           byte[] q = DnsWire.query(Integer.parseInt(w[2]), w[3], Integer.parseInt(w[4]));
-          client.send(new DatagramPacket(q, q.length, server, 53));
+          client.send(new DatagramPacket(q, q.length, server, port));
           try {
             client.receive(new DatagramPacket(new byte[512], 512));
             System.out.println("ok " + client.getLocalPort());
@@ -61,12 +64,12 @@ public final class DnsPeer {
         } else if (w[0].equals("flood")) {
           for (int id = 0; id < Integer.parseInt(w[2]); id++) {
             byte[] q = DnsWire.query(id, "flood.test", DnsWire.A);
-            client.send(new DatagramPacket(q, q.length, server, 53));
+            client.send(new DatagramPacket(q, q.length, server, port));
           }
           System.out.println("sent " + client.getLocalPort());
         } else {
           byte[] raw = HexFormat.of().parseHex(w[2]);
-          client.send(new DatagramPacket(raw, raw.length, server, 53));
+          client.send(new DatagramPacket(raw, raw.length, server, port));
           System.out.println("sent " + client.getLocalPort());
         }
       }
