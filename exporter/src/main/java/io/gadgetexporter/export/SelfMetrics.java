@@ -42,7 +42,7 @@ public final class SelfMetrics {
 
   /**
    * All of this class's metrics: {@link #programs}, {@link #maps}, {@link #ringBufferSize}, {@link
-   * #instances}, {@link #aggregates}, {@link #snapshots}.
+   * #instances}, {@link #aggregates}, {@link #snapshots}, {@link #socketFilters}.
    */
   public static Registration register(Meter meter, Supplier<Collection<GadgetInstance>> instances) {
     Registration r = new Registration();
@@ -52,6 +52,7 @@ public final class SelfMetrics {
     r.addAll(instances(meter, instances));
     r.addAll(aggregates(meter, instances));
     r.addAll(snapshots(meter, instances));
+    r.addAll(socketFilters(meter, instances));
     return r;
   }
 
@@ -300,6 +301,57 @@ public final class SelfMetrics {
             taken,
             duration,
             skipped));
+    return r;
+  }
+
+  /**
+   * For gadgets with socket filters, which run on a packet socket the agent opens in each traced
+   * network namespace: {@code gadget.socket_filter.namespaces} by {@code state} ({@code open}: a
+   * socket is attached there; {@code failed}: a selected container's namespace where opening one
+   * failed, retried with backoff, so its packets are not seen meanwhile) and {@code
+   * gadget.socket_filter.open_failures}, every failed attempt (first tries and retries).
+   */
+  public static Registration socketFilters(
+      Meter meter, Supplier<Collection<GadgetInstance>> instances) {
+    ObservableLongMeasurement namespaces =
+        meter
+            .gaugeBuilder("gadget.socket_filter.namespaces")
+            .ofLongs()
+            .setDescription(
+                "Network namespaces an instance's socket filters should run in, by state: open (a"
+                    + " packet socket is attached there), or failed (opening it failed for a"
+                    + " selected container; retried with backoff, its packets unseen meanwhile).")
+            .setUnit("{namespace}")
+            .buildObserver();
+    ObservableLongMeasurement failures =
+        meter
+            .counterBuilder("gadget.socket_filter.open_failures")
+            .setDescription(
+                "Attempts to open an instance's packet socket in a selected container's network"
+                    + " namespace that failed (the container exited first, or its process was not"
+                    + " in the namespace yet; see /api/v1/gadgets for why), first tries and"
+                    + " retries alike.")
+            .setUnit("{failure}")
+            .buildObserver();
+    Registration r = new Registration();
+    r.add(
+        meter.batchCallback(
+            () -> {
+              for (GadgetInstance i : running(instances)) {
+                i.socketFilters()
+                    .ifPresent(
+                        s -> {
+                          Attributes a = instanceAttributes(i);
+                          namespaces.record(
+                              s.namespaces().size(), a.toBuilder().put(STATE, "open").build());
+                          namespaces.record(
+                              s.failedNamespaces(), a.toBuilder().put(STATE, "failed").build());
+                          failures.record(s.openFailures(), a);
+                        });
+              }
+            },
+            namespaces,
+            failures));
     return r;
   }
 

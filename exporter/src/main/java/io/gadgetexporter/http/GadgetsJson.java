@@ -58,6 +58,7 @@ final class GadgetsJson {
                 .put("sent", stream.sent())
                 .put("dropped", stream.dropped()));
     i.snapshots().ifPresent(s -> o.put("snapshot", snapshot(s)));
+    i.socketFilters().ifPresent(s -> o.put("socket_filter", socketFilters(s)));
     JsonArray fields = new JsonArray();
     for (GadgetSpec.FieldSpec f : i.gadget().spec().fields()) {
       JsonObject field =
@@ -83,6 +84,38 @@ final class GadgetsJson {
         .put("last_rows", st.lastRows())
         .put("last_duration_ms", st.lastDurationNanos() / 1e6)
         .put("namespaces_skipped", st.namespacesSkipped());
+  }
+
+  /**
+   * Where a gadget's socket filters run: each network namespace with a socket (and whether it is
+   * wholly selected, so that a message of an unknown process is kept), each selected container
+   * whose socket could not be opened (why, how often, when it is tried again), and the failed
+   * opens.
+   */
+  static JsonObject socketFilters(io.gadgetexporter.gadget.SocketFilters s) {
+    JsonArray namespaces = new JsonArray();
+    s.namespaces()
+        .forEach(
+            n ->
+                namespaces.add(
+                    new JsonObject()
+                        .put("netns_id", n.netnsId())
+                        .put("all_selected", n.allSelected())));
+    JsonArray unopened = new JsonArray();
+    s.unopened()
+        .forEach(
+            u ->
+                unopened.add(
+                    new JsonObject()
+                        .put("container_id", u.containerId())
+                        .put("netns_id", u.netnsId())
+                        .put("attempts", u.attempts())
+                        .put("error", u.error())
+                        .put("retry_in_ms", u.retryIn().toMillis())));
+    return new JsonObject()
+        .put("namespaces", namespaces)
+        .put("unopened", unopened)
+        .put("open_failures", s.openFailures());
   }
 
   /** As configured: {@code host} with its default applied. */

@@ -237,6 +237,77 @@ class SelfMetricsTest {
   }
 
   @Test
+  void socketFilterNamespacesByStateAndTheFailedOpens() throws Exception {
+    ContainerCollection containers = new ContainerCollection(0, System::nanoTime);
+    containers.add(elsewhere());
+    GadgetInstance dns =
+        start(
+            GadgetTesting.instance(
+                "trace_dns",
+                "    selector:\n      host: true\n      containers: [gx-elsewhere]\n",
+                EventSink.NONE,
+                "",
+                containers));
+    GadgetInstance exec = start(GadgetTesting.instance("trace_exec", "", EventSink.NONE));
+    AttributeKey<String> state = AttributeKey.stringKey("state");
+    Collection<MetricData> metrics = reader.collectAllMetrics();
+
+    // The host's socket is open; the container's could not be.
+    assertThat(
+            value(
+                metrics,
+                "gadget.socket_filter.namespaces",
+                instanceIs(dns).and(a -> "open".equals(a.get(state)))))
+        .isEqualTo(1);
+    assertThat(
+            value(
+                metrics,
+                "gadget.socket_filter.namespaces",
+                instanceIs(dns).and(a -> "failed".equals(a.get(state)))))
+        .isEqualTo(1);
+    long failures = dns.socketFilters().orElseThrow().openFailures();
+    assertThat(failures).isPositive(); // 1, unless the retry a second later came first
+    assertThat(value(metrics, "gadget.socket_filter.open_failures", instanceIs(dns)))
+        .isEqualTo(failures);
+    // A gadget without socket filters has no such series.
+    assertThat(points(metric(metrics, "gadget.socket_filter.namespaces").orElseThrow()))
+        .noneMatch(p -> instanceIs(exec).test(p.getAttributes()));
+
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ExpositionFormats.init().getPrometheusTextFormatWriter().write(out, prometheus.collect());
+    assertThat(out.toString(StandardCharsets.UTF_8))
+        .contains(
+            "gadget_socket_filter_namespaces{gadget_instance=\"test-trace-dns\","
+                + "gadget_name=\"trace_dns\",state=\"failed\"} 1")
+        .contains("# HELP gadget_socket_filter_open_failures_total Attempts to open")
+        .contains(
+            "gadget_socket_filter_open_failures_total{gadget_instance=\"test-trace-dns\","
+                + "gadget_name=\"trace_dns\"}");
+  }
+
+  /**
+   * A container the selector {@code containers: [gx-elsewhere]} names whose record says its
+   * process (this JVM) is in a network namespace it is not in: its socket cannot be opened.
+   */
+  private static Container elsewhere() {
+    return new Container(
+        Container.Kind.CONTAINER,
+        "gx-elsewhere-id",
+        "gx-elsewhere",
+        "runc",
+        (int) ProcessHandle.current().pid(),
+        0x7fff_2000_0000L,
+        1,
+        0,
+        "/gx-elsewhere",
+        Optional.empty(),
+        Optional.of(Instant.now()),
+        Optional.empty(),
+        false,
+        Container.Source.RUNTIME_HOOK);
+  }
+
+  @Test
   void readingStatsWhileTheInstanceClosesNeverThrows() throws Exception {
     for (int round = 0; round < 3; round++) {
       GadgetInstance exec = start(GadgetTesting.instance("trace_exec", "", EventSink.NONE));
