@@ -9,12 +9,7 @@ import io.gadgetexporter.export.Telemetry;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.GadgetInstance;
 import io.gadgetexporter.gadget.GadgetTesting;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.HttpMethod;
-import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
 import java.net.URI;
@@ -50,15 +45,11 @@ class AgentHttpServerTest {
           List::of,
           null);
   private AgentHttpServer server;
-  private Vertx clientVertx;
 
   @AfterEach
   void close() {
     if (server != null) {
       server.close();
-    }
-    if (clientVertx != null) {
-      clientVertx.close().await();
     }
     telemetry.close();
   }
@@ -232,23 +223,30 @@ class AgentHttpServerTest {
   // ---- Unix socket ------------------------------------------------------------------------
 
   /** GET over the Unix socket, with Vert.x's client: {@code status body}. */
-  private String overSocket(Path socket, String path) {
-    if (clientVertx == null) {
-      clientVertx = Vertx.vertx();
+  /**
+   * GET over the Unix socket as curl --unix-socket would: one HTTP/1.0 request on a fresh
+   * connection, read until the server closes it. A plain socket, so what is seen is the server's
+   * answer, with no client pooling or buffering in between.
+   */
+  private static String overSocket(Path socket, String path) throws IOException {
+    try (java.nio.channels.SocketChannel channel =
+        java.nio.channels.SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      channel.write(
+          java.nio.ByteBuffer.wrap(
+              ("GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
+      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
+      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(8192);
+      while (channel.read(buffer) >= 0) {
+        all.write(buffer.array(), 0, buffer.position());
+        buffer.clear();
+      }
+      String response = all.toString(java.nio.charset.StandardCharsets.UTF_8);
+      int headersEnd = response.indexOf("\r\n\r\n");
+      assertThat(headersEnd).as("a complete HTTP response: " + response).isPositive();
+      String status = response.substring(response.indexOf(' ') + 1, response.indexOf(' ') + 4);
+      return status + " " + response.substring(headersEnd + 4);
     }
-    return clientVertx
-        .createHttpClient()
-        .request(
-            new RequestOptions()
-                .setMethod(HttpMethod.GET)
-                .setServer(SocketAddress.domainSocketAddress(socket.toString()))
-                .setHost("localhost")
-                .setURI(path))
-        .compose(request -> request.send())
-        .compose(
-            (HttpClientResponse response) ->
-                response.body().map(body -> response.statusCode() + " " + body))
-        .await();
   }
 
   @Test
