@@ -30,12 +30,14 @@ import java.util.concurrent.TimeUnit;
 public final class NetnsPeer implements AutoCloseable {
   private final Process process;
   private final OutputStream commands;
+  private final String address;
   public final int serverPort;
   public final int clientPort;
 
-  private NetnsPeer(Process process, int serverPort, int clientPort) {
+  private NetnsPeer(Process process, String address, int serverPort, int clientPort) {
     this.process = process;
     this.commands = process.getOutputStream();
+    this.address = address;
     this.serverPort = serverPort;
     this.clientPort = clientPort;
   }
@@ -63,7 +65,7 @@ public final class NetnsPeer implements AutoCloseable {
       throw new IOException("the peer did not start: " + line);
     }
     String[] ports = line.split(" ");
-    return new NetnsPeer(p, Integer.parseInt(ports[1]), Integer.parseInt(ports[2]));
+    return new NetnsPeer(p, address, Integer.parseInt(ports[1]), Integer.parseInt(ports[2]));
   }
 
   /** Where this class was loaded from (the test classes): the child's class path. */
@@ -73,6 +75,29 @@ public final class NetnsPeer implements AutoCloseable {
     } catch (URISyntaxException e) {
       throw new IllegalStateException(e);
     }
+  }
+
+  /** How the network gadgets write an endpoint: {@code 127.0.0.1:80}, {@code [::1]:80}. */
+  public static String endpoint(String address, int port) {
+    return host(address) + ":" + port;
+  }
+
+  /** An endpoint's address part: IPv6 in brackets. */
+  public static String host(String address) {
+    return address.contains(":") ? "[" + address + "]" : address;
+  }
+
+  /**
+   * The client's end of the connection, as the gadgets write it. (This class is also the child's
+   * main: it must not refer to the agent's classes, which are not on the child's class path.)
+   */
+  public String clientEndpoint() {
+    return endpoint(address, clientPort);
+  }
+
+  /** The server's end, as the gadgets write it. */
+  public String serverEndpoint() {
+    return endpoint(address, serverPort);
   }
 
   public long pid() {

@@ -52,13 +52,8 @@ class TraceTcpTest {
       return family == null ? SocketChannel.open() : SocketChannel.open(family);
     }
 
-    /** How the gadget writes this loopback address in an endpoint. */
-    String host() {
-      return address.contains(":") ? "[" + address + "]" : address;
-    }
-
     String endpoint(int port) {
-      return host() + ":" + port;
+      return NetnsPeer.endpoint(address, port);
     }
   }
 
@@ -180,7 +175,7 @@ class TraceTcpTest {
       assertThat(e.value("error")).isEqualTo(111L);
       assertThat(e.text("error")).isEqualTo("ECONNREFUSED");
       assertThat(e.value("pid")).isEqualTo(PID);
-      assertThat(e.text("src")).startsWith(lo.host() + ":");
+      assertThat(e.text("src")).startsWith(NetnsPeer.host(lo.address) + ":");
       assertThat(e.text("state")).isEqualTo("SYN_SENT");
       // A refused connect is no established connection: no close follows it.
       assertThat(sink.events())

@@ -37,9 +37,8 @@ class TraceTcpdropTest {
       try (NetnsPeer peer = NetnsPeer.start(address)) {
         peer.dropToServerPort("input");
         peer.send();
-        String client = TraceTcpretransTest.endpoint(address, peer.clientPort);
-        String server = TraceTcpretransTest.endpoint(address, peer.serverPort);
-
+        String client = peer.clientEndpoint();
+        String server = peer.serverEndpoint();
         RecordingSink.Recorded e =
             sink.await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), WAIT);
         assertThat(e.text("reason")).isEqualTo("NETFILTER_DROP");
@@ -63,9 +62,8 @@ class TraceTcpdropTest {
       try (NetnsPeer peer = NetnsPeer.start(address)) {
         peer.dropToServerPort("output");
         peer.send();
-        String client = TraceTcpretransTest.endpoint(address, peer.clientPort);
-        String server = TraceTcpretransTest.endpoint(address, peer.serverPort);
-
+        String client = peer.clientEndpoint();
+        String server = peer.serverEndpoint();
         RecordingSink.Recorded e =
             sink.await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), WAIT);
         assertThat(e.text("reason")).isEqualTo("NETFILTER_DROP");
@@ -116,7 +114,7 @@ class TraceTcpdropTest {
       try (NetnsPeer peer = NetnsPeer.start("127.0.0.1")) {
         peer.dropToServerPort("output");
         peer.send();
-        String server = TraceTcpretransTest.endpoint("127.0.0.1", peer.serverPort);
+        String server = peer.serverEndpoint();
         // The SYN (no owner: mntns 0) and at least one data packet (an owner not selected).
         seen.await(r -> client.equals(r.text("src")), WAIT);
         seen.await(r -> server.equals(r.text("dst")), WAIT);
@@ -149,7 +147,7 @@ class TraceTcpdropTest {
     assertThatThrownBy(() -> c.connect(new InetSocketAddress(ip, closedPort)))
         .isInstanceOf(ConnectException.class);
     c.close();
-    return TraceTcpretransTest.endpoint(address, clientPort);
+    return NetnsPeer.endpoint(address, clientPort);
   }
 
   private static long kernelValue(String name) {

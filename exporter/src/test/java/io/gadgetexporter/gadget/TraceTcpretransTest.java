@@ -24,10 +24,9 @@ class TraceTcpretransTest {
       try (NetnsPeer peer = NetnsPeer.start(address)) {
         peer.dropToServerPort("input");
         peer.send();
-        String client = endpoint(address, peer.clientPort);
-        String server = endpoint(address, peer.serverPort);
-
         // Retransmitted from the RTO timer (softirq): the process is the socket's owner.
+        String client = peer.clientEndpoint();
+        String server = peer.serverEndpoint();
         RecordingSink.Recorded e =
             sink.await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), WAIT);
         assertThat(e.value("pid")).isEqualTo(peer.pid());
@@ -60,7 +59,7 @@ class TraceTcpretransTest {
       try (NetnsPeer peer = NetnsPeer.start("127.0.0.1")) {
         peer.dropToServerPort("input");
         peer.send();
-        String server = endpoint("127.0.0.1", peer.serverPort);
+        String server = peer.serverEndpoint();
         Predicate<RecordingSink.Recorded> ours = r -> server.equals(r.text("dst"));
         seen.await(ours, WAIT);
         long retransmissions = seen.events().stream().filter(ours).count();
@@ -71,10 +70,5 @@ class TraceTcpretransTest {
             .isEmpty();
       }
     }
-  }
-
-  /** How the gadgets write an endpoint. */
-  static String endpoint(String address, int port) {
-    return (address.contains(":") ? "[" + address + "]" : address) + ":" + port;
   }
 }
