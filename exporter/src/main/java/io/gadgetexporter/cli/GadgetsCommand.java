@@ -108,10 +108,13 @@ final class GadgetsCommand implements Callable<Integer> {
       List<EventField> fields = List.of();
       List<String> hooks = List.of();
       String schemaProblem = null;
-      try {
-        fields = EventSchema.of(g).fields();
-        hooks = hooks(g);
-      } catch (GadgetException | BpfException | UnsatisfiedLinkError e) {
+      // One opening of the object for both (the support check loads a fresh one of its own).
+      try (BpfObject object = BpfObject.open("list-" + g.name(), g.object())) {
+        fields = EventSchema.of(object, g).fields();
+        hooks = object.programs().stream().map(BpfProgram::sectionName).distinct().toList();
+      } catch (BpfException e) {
+        schemaProblem = "gadget " + g.name() + ": cannot open its object: " + e.getMessage();
+      } catch (GadgetException | UnsatisfiedLinkError e) {
         schemaProblem = e.getMessage();
       }
       entries.add(
@@ -126,13 +129,6 @@ final class GadgetsCommand implements Callable<Integer> {
     }
     out.flush();
     return 0;
-  }
-
-  /** Where the gadget's programs attach, as their sections say ({@code tracepoint/sched/x}). */
-  private static List<String> hooks(Gadget g) {
-    try (BpfObject object = BpfObject.open("hooks-" + g.name(), g.object())) {
-      return object.programs().stream().map(BpfProgram::sectionName).distinct().toList();
-    }
   }
 
   /** Answers per gadget, or one answer for all when the check cannot run on this host. */

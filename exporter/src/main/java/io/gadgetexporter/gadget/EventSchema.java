@@ -73,7 +73,7 @@ public final class EventSchema {
    * The event layout of an opened object; for an aggregating gadget, its row: the map's key and
    * value structs as one (see {@link AggregateSpec#rowStruct}).
    */
-  static EventSchema of(BpfObject object, Gadget gadget) {
+  public static EventSchema of(BpfObject object, Gadget gadget) {
     AggregateSpec aggregate = gadget.spec().aggregate();
     if (aggregate != null) {
       EventSchema rows = of(aggregate.rowStruct(object, gadget.name()), gadget.spec());
