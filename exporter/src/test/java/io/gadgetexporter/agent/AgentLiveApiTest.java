@@ -9,12 +9,9 @@ import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.GadgetCatalog;
 import io.gadgetexporter.gadget.GadgetInstance;
 import io.gadgetexporter.http.LiveEvents;
-import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpClientResponse;
-import io.vertx.core.http.RequestOptions;
+import io.gadgetexporter.http.UnixSocketGet;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.SocketAddress;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -178,25 +175,10 @@ class AgentLiveApiTest {
       // The same over the Unix socket, private to the agent's user.
       assertThat(Files.getPosixFilePermissions(socket))
           .isEqualTo(java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
-      Vertx vertx = Vertx.vertx();
-      try {
-        String overSocket =
-            vertx
-                .createHttpClient()
-                .request(
-                    new RequestOptions()
-                        .setServer(SocketAddress.domainSocketAddress(socket.toString()))
-                        .setHost("localhost")
-                        .setURI("/api/v1/gadgets"))
-                .compose(r -> r.send())
-                .compose((HttpClientResponse r) -> r.body())
-                .await()
-                .toString();
-        assertThat(instance(new JsonObject(overSocket), "exec").getString("state"))
-            .isEqualTo("running");
-      } finally {
-        vertx.close().await();
-      }
+      String overSocket = UnixSocketGet.get(socket, "/api/v1/gadgets");
+      assertThat(overSocket).startsWith("200 ");
+      assertThat(instance(new JsonObject(overSocket.substring(4)), "exec").getString("state"))
+          .isEqualTo("running");
     }
     assertThat(socket).as("removed when the agent stops").doesNotExist();
   }

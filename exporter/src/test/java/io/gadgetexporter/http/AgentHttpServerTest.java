@@ -222,32 +222,6 @@ class AgentHttpServerTest {
 
   // ---- Unix socket ------------------------------------------------------------------------
 
-  /** GET over the Unix socket, with Vert.x's client: {@code status body}. */
-  /**
-   * GET over the Unix socket as curl --unix-socket would: one HTTP/1.0 request on a fresh
-   * connection, read until the server closes it. A plain socket, so what is seen is the server's
-   * answer, with no client pooling or buffering in between.
-   */
-  private static String overSocket(Path socket, String path) throws IOException {
-    try (java.nio.channels.SocketChannel channel =
-        java.nio.channels.SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
-      channel.write(
-          java.nio.ByteBuffer.wrap(
-              ("GET " + path + " HTTP/1.0\r\nHost: localhost\r\n\r\n")
-                  .getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
-      java.io.ByteArrayOutputStream all = new java.io.ByteArrayOutputStream();
-      java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(8192);
-      while (channel.read(buffer) >= 0) {
-        all.write(buffer.array(), 0, buffer.position());
-        buffer.clear();
-      }
-      String response = all.toString(java.nio.charset.StandardCharsets.UTF_8);
-      int headersEnd = response.indexOf("\r\n\r\n");
-      assertThat(headersEnd).as("a complete HTTP response: " + response).isPositive();
-      String status = response.substring(response.indexOf(' ') + 1, response.indexOf(' ') + 4);
-      return status + " " + response.substring(headersEnd + 4);
-    }
-  }
 
   @Test
   void unixSocketIsPrivateNeedsNoTokenAndIsRemovedOnClose() throws Exception {
@@ -265,8 +239,8 @@ class AgentHttpServerTest {
         .as("no staging directory left behind")
         .containsExactly(socket);
 
-    assertThat(overSocket(socket, "/healthz")).isEqualTo("200 ok\n");
-    String gadgets = overSocket(socket, "/api/v1/gadgets");
+    assertThat(UnixSocketGet.get(socket, "/healthz")).isEqualTo("200 ok\n");
+    String gadgets = UnixSocketGet.get(socket, "/api/v1/gadgets");
     assertThat(gadgets).startsWith("200 ");
     assertThat(
             new JsonObject(gadgets.substring(4))
@@ -274,7 +248,7 @@ class AgentHttpServerTest {
                 .getJsonObject(0)
                 .getString("name"))
         .isEqualTo("test-trace-exec");
-    assertThat(overSocket(socket, "/metrics")).startsWith("200 ");
+    assertThat(UnixSocketGet.get(socket, "/metrics")).startsWith("200 ");
     assertThat(get(HttpClient.newHttpClient(), http("/metrics")).statusCode())
         .as("TCP still asks for the token")
         .isEqualTo(401);
@@ -294,7 +268,7 @@ class AgentHttpServerTest {
     assertThat(socket).exists();
 
     start("  unix_socket: api.sock\n");
-    assertThat(overSocket(socket, "/healthz")).isEqualTo("200 ok\n");
+    assertThat(UnixSocketGet.get(socket, "/healthz")).isEqualTo("200 ok\n");
     assertThat(Files.getPosixFilePermissions(socket))
         .isEqualTo(PosixFilePermissions.fromString("rw-------"));
 
@@ -307,7 +281,7 @@ class AgentHttpServerTest {
                 + ": another process serves on it (another agent?); stop it or choose another"
                 + " path");
     server = first;
-    assertThat(overSocket(socket, "/healthz"))
+    assertThat(UnixSocketGet.get(socket, "/healthz"))
         .as("the first server still serves")
         .isEqualTo("200 ok\n");
 
