@@ -30,6 +30,7 @@ import java.net.UnknownHostException;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
@@ -49,6 +50,10 @@ public final class Telemetry implements AutoCloseable {
 
   private final Resource resource;
   private final SdkMeterProvider meterProvider;
+  /** The resource attributes Prometheus shows as labels of every series, when the resource has them. */
+  public static final Set<String> PROMETHEUS_RESOURCE_LABELS =
+      Set.of("k8s.node.name", "k8s.cluster.name");
+
   private final PrometheusMetricReader prometheus;
   private final SdkLoggerProvider loggerProvider;
   private final BoundedLogProcessor logProcessor;
@@ -78,6 +83,10 @@ public final class Telemetry implements AutoCloseable {
         PrometheusMetricReader.builder()
             // The scope label would be the same on every series; it only adds noise.
             .setOtelScopeLabelsEnabled(false)
+            // Every agent of a DaemonSet has the same series; its node (and cluster) on each
+            // tells them apart without a join on target_info, and costs no cardinality: one value
+            // per agent. The dashboards' node variable filters on it.
+            .setAllowedResourceAttributesFilter(PROMETHEUS_RESOURCE_LABELS::contains)
             .build();
     SdkMeterProviderBuilder meters =
         SdkMeterProvider.builder()

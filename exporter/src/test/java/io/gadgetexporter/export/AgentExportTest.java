@@ -174,6 +174,18 @@ class AgentExportTest {
         assertThat(
                 AgentHttp.sum(scrape, "gadget_events_total", "k8s_pod_name=\"web-7f9c\"", "container_name=\"app\""))
             .isGreaterThanOrEqualTo(2);
+        // The node and cluster are labels of every series (a DaemonSet's agents told apart
+        // without a join), the rest of the resource only of target_info.
+        assertThat(scrape.lines().filter(l -> l.startsWith("gadget_events_total{")))
+            .isNotEmpty()
+            .allSatisfy(
+                l ->
+                    assertThat(l)
+                        .contains("k8s_node_name=\"node-a\"", "k8s_cluster_name=\"lab\"")
+                        .doesNotContain("host_name"));
+        assertThat(scrape.lines().filter(l -> l.startsWith("process_execs_total{")))
+            .isNotEmpty()
+            .allSatisfy(l -> assertThat(l).contains("k8s_node_name=\"node-a\""));
         assertThat(AgentHttp.sum(scrape, "gadget_export_records_total", "signal=\"logs\"", "outcome=\"success\""))
             .isPositive();
         runc.delete("gx-otlp", true);
