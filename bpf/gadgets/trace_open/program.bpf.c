@@ -37,6 +37,9 @@ struct event {
 	gadget_syscall_ret ret;
 	gadget_open_flags flags;
 	gadget_file_mode mode;
+	/* ret's error alone (0 on success): a metric label with one value per outcome, where ret
+	 * itself would make one series per descriptor number. */
+	gadget_errno error;
 	gadget_comm comm[GADGET_COMM_LEN];
 	gadget_path fname[FNAME_LEN];
 };
@@ -118,6 +121,7 @@ static __always_inline int trace_exit(struct trace_event_raw_sys_exit *ctx, enum
 	e->uid = cred->uid.val;
 	e->gid = cred->gid.val;
 	e->ret = ctx->ret;
+	e->error = ctx->ret < 0 ? -ctx->ret : 0;
 	e->flags = flags;
 	e->mode = flags & (O_CREAT_ | O_TMPFILE_) ? mode & S_IALLUGO_ : 0;
 	*(__u64 *)&e->comm[0] = *(__u64 *)&task->comm[0];
