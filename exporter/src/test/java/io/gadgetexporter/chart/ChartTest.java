@@ -52,6 +52,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -173,8 +174,9 @@ class ChartTest {
         Arguments.of("custom config", CUSTOM_CONFIG),
         Arguments.of("TLS and bearer token", TLS_AND_TOKEN),
         Arguments.of(
-            "runtime hook and BPF statistics off",
-            "config: {containers: {runtime_hook: false}, metrics: {bpf_stats: false}}"),
+            "runtime hook, BPF statistics and trace_dns off",
+            "config: {containers: {runtime_hook: false}, metrics: {bpf_stats: false},"
+                + " gadgets: [{gadget: trace_exec}, {gadget: trace_open}]}"),
         Arguments.of(
             "gadgets needing more capabilities",
             "config: {gadgets: [{gadget: trace_dns}, {gadget: profile_cpu}]}"),
@@ -345,16 +347,27 @@ serviceAccount: {annotations: {example.com/role: agent}}
   }
 
   @Test
-  void dashboardsRenderNothingWhileTheChartHasNone() throws IOException {
-    long files = 0;
-    Path dir = CHART.resolve("dashboards");
-    if (Files.isDirectory(dir)) {
-      try (Stream<Path> s = Files.list(dir)) {
-        files = s.filter(p -> p.toString().endsWith(".json")).count();
+  void theChartShipsTheDashboardsOfTheRepository() throws IOException {
+    // dashboards/ (what users import as files) is a link to the chart's own directory, which Helm
+    // packages: one set of files, so the two cannot drift apart.
+    Path shared = REPOSITORY.resolve("dashboards");
+    assertThat(Files.isSymbolicLink(shared)).isTrue();
+    assertThat(shared.toRealPath()).isEqualTo(CHART.resolve("dashboards").toRealPath());
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> s = Files.list(shared)) {
+      for (Path p : s.filter(p -> p.toString().endsWith(".json")).toList()) {
+        files.put(p.getFileName().toString(), Files.readString(p).strip());
       }
     }
-    HelmChart.Rendered r = render("dashboards: {enabled: true}");
-    assertThat(r.all(ConfigMap.class)).hasSize(1 + (int) files);
+    assertThat(files).containsOnlyKeys("overview.json", "agent_health.json");
+    assertThat(render("").all(ConfigMap.class)).hasSize(1); // off by default
+    Map<String, String> rendered = new TreeMap<>();
+    for (ConfigMap c : render("dashboards: {enabled: true}").all(ConfigMap.class)) {
+      if ("1".equals(c.getMetadata().getLabels().get("grafana_dashboard"))) {
+        rendered.putAll(c.getData());
+      }
+    }
+    assertThat(rendered).isEqualTo(files);
   }
 
   @Test
@@ -423,17 +436,25 @@ serviceAccount: {annotations: {example.com/role: agent}}
 
   @Test
   void capabilitiesFollowTheConfiguration() {
-    Set<String> withAdmin = new TreeSet<>(BASE_CAPABILITIES);
-    withAdmin.add("SYS_ADMIN");
-    assertThat(added(render(""))).isEqualTo(withAdmin);
+    // The defaults: the runtime hook, BPF statistics and trace_dns (which enters each network
+    // namespace and opens a packet socket there).
+    Set<String> defaults = new TreeSet<>(BASE_CAPABILITIES);
+    defaults.addAll(List.of("SYS_ADMIN", "NET_RAW"));
+    assertThat(added(render(""))).isEqualTo(defaults);
     assertThat(securityContext(render("")).getAllowPrivilegeEscalation())
         .as("Kubernetes refuses allowPrivilegeEscalation: false with CAP_SYS_ADMIN")
         .isNull();
 
     // The runtime hook alone, or BPF statistics alone, still need CAP_SYS_ADMIN.
-    assertThat(added(render("config: {containers: {runtime_hook: false}}"))).contains("SYS_ADMIN");
-    assertThat(added(render("config: {metrics: {bpf_stats: false}}"))).contains("SYS_ADMIN");
-    assertThat(added(render("config: {containers: {enabled: false}, metrics: {bpf_stats: false}}")))
+    String noDns = " gadgets: [{gadget: trace_exec}]}";
+    assertThat(added(render("config: {containers: {runtime_hook: false}," + noDns)))
+        .contains("SYS_ADMIN")
+        .doesNotContain("NET_RAW");
+    assertThat(added(render("config: {metrics: {bpf_stats: false}," + noDns))).contains("SYS_ADMIN");
+    assertThat(
+            added(
+                render(
+                    "config: {containers: {enabled: false}, metrics: {bpf_stats: false}," + noDns)))
         .doesNotContain("SYS_ADMIN");
     // snapshot_socket enters the network namespaces whose sockets it lists.
     assertThat(
@@ -443,7 +464,7 @@ serviceAccount: {annotations: {example.com/role: agent}}
                         + " gadgets: [{gadget: snapshot_socket}]}")))
         .contains("SYS_ADMIN");
 
-    HelmChart.Rendered minimal = render(variant("runtime hook and BPF statistics off"));
+    HelmChart.Rendered minimal = render(variant("runtime hook, BPF statistics and trace_dns off"));
     assertThat(added(minimal)).isEqualTo(new TreeSet<>(BASE_CAPABILITIES));
     assertThat(securityContext(minimal).getAllowPrivilegeEscalation()).isFalse();
 
