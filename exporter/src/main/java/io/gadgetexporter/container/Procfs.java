@@ -21,12 +21,12 @@ final class Procfs {
   private static final long CLOCK_TICKS_PER_SECOND = 100;
 
   private final Path proc;
-  private final Optional<Path> cgroup2Mount;
+  private final Cgroup2View cgroup2;
   private final long bootTimeSeconds;
 
   Procfs(Path proc) {
     this.proc = proc;
-    this.cgroup2Mount = findCgroup2Mount(proc.resolve("self/mountinfo"));
+    this.cgroup2 = Cgroup2View.of(proc);
     this.bootTimeSeconds = readBootTime(proc.resolve("stat"));
   }
 
@@ -55,16 +55,16 @@ final class Procfs {
 
   /**
    * The cgroup v2 id of a unified-hierarchy path: the inode of its directory, which is what
-   * {@code bpf_get_current_cgroup_id()} returns. 0 when there is no cgroup2 mount or no such
-   * directory (the cgroup was removed).
+   * {@code bpf_get_current_cgroup_id()} returns. 0 when there is no cgroup2 mount, the path cannot
+   * be placed under it ({@link Cgroup2View}) or the directory is gone (the cgroup was removed).
    */
   long cgroupId(String unifiedPath) {
-    if (cgroup2Mount.isEmpty() || !unifiedPath.startsWith("/")) {
+    Optional<Path> dir = cgroup2.directory(unifiedPath);
+    if (dir.isEmpty()) {
       return 0;
     }
     try {
-      Path dir = cgroup2Mount.get().resolve(unifiedPath.substring(1));
-      return ((Number) Files.getAttribute(dir, "unix:ino")).longValue();
+      return ((Number) Files.getAttribute(dir.get(), "unix:ino")).longValue();
     } catch (IOException | RuntimeException e) {
       return 0;
     }
@@ -144,27 +144,6 @@ final class Procfs {
     }
     long v = Long.parseLong(s);
     return v > Integer.MAX_VALUE ? OptionalInt.empty() : OptionalInt.of((int) v);
-  }
-
-  /** The cgroup2 mount point: /sys/fs/cgroup on v2 systems, /sys/fs/cgroup/unified on hybrid. */
-  static Optional<Path> findCgroup2Mount(Path mountinfo) {
-    try {
-      for (String line : Files.readAllLines(mountinfo)) {
-        // id parent major:minor root mountpoint options [optional...] - fstype source super
-        int dash = line.indexOf(" - ");
-        if (dash < 0) {
-          continue;
-        }
-        String[] after = line.substring(dash + 3).split(" ");
-        String[] before = line.substring(0, dash).split(" ");
-        if (after.length > 0 && after[0].equals("cgroup2") && before.length > 4) {
-          return Optional.of(Path.of(before[4].replace("\\040", " ")));
-        }
-      }
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
-    return Optional.empty();
   }
 
   private static long readBootTime(Path stat) {

@@ -90,7 +90,7 @@ class DiscoveryProblemsTest {
 
   @Test
   void anOddCgroupPathIsCountedOnceAndItsProcessesAreTheHosts() throws Exception {
-    Path cgroup2 = Procfs.findCgroup2Mount(Path.of("/proc/self/mountinfo")).orElseThrow();
+    Path cgroup2 = Cgroup2View.of(Path.of("/proc")).mount().orElseThrow();
     Path odd = cgroup2.resolve("kubepods-gx-odd-" + ProcessHandle.current().pid());
     Files.createDirectories(odd);
     Process p = new ProcessBuilder("unshare", "--mount", "sleep", "30").start();
