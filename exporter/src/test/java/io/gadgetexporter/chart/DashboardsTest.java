@@ -52,14 +52,7 @@ class DashboardsTest {
   private static final Pattern VARIABLE = Pattern.compile("\\$\\{?(\\w+)\\}?");
   private static final Pattern LABEL_VALUES = Pattern.compile("label_values\\((.*),\\s*(\\w+)\\)");
 
-  /** A pod's container, as containerd's CRI plugin annotates it. */
-  private static final Map<String, String> POD =
-      Map.of(
-          "io.kubernetes.cri.container-type", "container",
-          "io.kubernetes.cri.container-name", "app",
-          "io.kubernetes.cri.sandbox-name", "web-7f9c",
-          "io.kubernetes.cri.sandbox-namespace", "shop",
-          "io.kubernetes.cri.sandbox-uid", "6a1f0c2e-0d3b-4c1e-9a57-1b2c3d4e5f60");
+  private static final Map<String, String> POD = Runc.CRI_POD_ANNOTATIONS;
 
   /** What Grafana puts in place of its built-in variables; ranges long enough for the test. */
   private static final Map<String, String> BUILT_IN =

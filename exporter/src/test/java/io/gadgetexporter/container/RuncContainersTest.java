@@ -22,15 +22,6 @@ import org.junit.jupiter.api.io.TempDir;
  * instance: what a user checks is that each container's events carry its names.
  */
 class RuncContainersTest {
-  /** The CRI annotations containerd writes into config.json for a Kubernetes container. */
-  static final Map<String, String> CRI_ANNOTATIONS =
-      Map.of(
-          "io.kubernetes.cri.container-type", "container",
-          "io.kubernetes.cri.container-name", "app",
-          "io.kubernetes.cri.sandbox-name", "web-7f9c",
-          "io.kubernetes.cri.sandbox-namespace", "shop",
-          "io.kubernetes.cri.sandbox-uid", "6a1f0c2e-0d3b-4c1e-9a57-1b2c3d4e5f60",
-          "io.kubernetes.cri.image-name", "registry.local/shop/web:1.2");
 
   @TempDir Path tmp;
   private Runc runc;
@@ -85,7 +76,7 @@ class RuncContainersTest {
     ContainerEventSink sink = traceExec("");
     Runc.Bundle bundle =
         runc.bundle(
-            tmp.resolve("web"), List.of("sh", "-c", "/bin/true; /bin/ls / > /dev/null"), CRI_ANNOTATIONS);
+            tmp.resolve("web"), List.of("sh", "-c", "/bin/true; /bin/ls / > /dev/null"), Runc.CRI_POD_ANNOTATIONS);
 
     runc.create("gx-web", bundle);
     runc.start("gx-web");
@@ -200,7 +191,7 @@ class RuncContainersTest {
 
   @Test
   void containersRunningBeforeTheAgentStartsAreFoundByTheScan() throws Exception {
-    Runc.Bundle bundle = runc.bundle(tmp.resolve("before"), List.of("sleep", "30"), CRI_ANNOTATIONS);
+    Runc.Bundle bundle = runc.bundle(tmp.resolve("before"), List.of("sleep", "30"), Runc.CRI_POD_ANNOTATIONS);
     long pid = runc.create("gx-before", bundle);
     runc.start("gx-before");
     try (Containerd containerd = Containerd.start()) {

@@ -28,14 +28,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * what a user checks in their backend after running a program in a container.
  */
 class AgentExportTest {
-  private static final Map<String, String> POD =
-      Map.of(
-          "io.kubernetes.cri.container-type", "container",
-          "io.kubernetes.cri.container-name", "app",
-          "io.kubernetes.cri.sandbox-name", "web-7f9c",
-          "io.kubernetes.cri.sandbox-namespace", "shop",
-          "io.kubernetes.cri.sandbox-uid", "6a1f0c2e-0d3b-4c1e-9a57-1b2c3d4e5f60",
-          "io.kubernetes.cri.image-name", "registry.local/shop/web:1.2");
+  private static final Map<String, String> POD = Runc.CRI_POD_ANNOTATIONS;
 
   @TempDir Path tmp;
 

@@ -203,6 +203,20 @@ public final class Runc implements AutoCloseable {
   }
 
   /**
+   * The annotations containerd's CRI plugin puts in a pod container's config.json: pod {@code
+   * shop/web-7f9c}, container {@code app}, image {@code registry.local/shop/web:1.2}. A bundle
+   * with them is, to the agent, that pod's container.
+   */
+  public static final Map<String, String> CRI_POD_ANNOTATIONS =
+      Map.of(
+          "io.kubernetes.cri.container-type", "container",
+          "io.kubernetes.cri.container-name", "app",
+          "io.kubernetes.cri.sandbox-name", "web-7f9c",
+          "io.kubernetes.cri.sandbox-namespace", "shop",
+          "io.kubernetes.cri.sandbox-uid", "6a1f0c2e-0d3b-4c1e-9a57-1b2c3d4e5f60",
+          "io.kubernetes.cri.image-name", "registry.local/shop/web:1.2");
+
+  /**
    * Creates and starts a container running {@code args} (for one that lives about 50 ms: {@link
    * #SHORT_LIVED_ARGS}) from a bundle written in {@code bundleDir}, returns once its process has
    * exited, after deleting the container as a container manager would.
