@@ -497,6 +497,14 @@ serviceAccount: {annotations: {example.com/role: agent}}
   }
 
   @Test
+  void installNotesSayWhereTheDashboardsAre() throws IOException {
+    assertThat(HelmChart.installNotes("")).contains("--set dashboards.enabled=true");
+    assertThat(HelmChart.installNotes("dashboards: {enabled: true, namespace: grafana}"))
+        .contains("\"Gadget Exporter / Overview\"", "in the namespace grafana")
+        .doesNotContain("--set dashboards.enabled=true");
+  }
+
+  @Test
   void everyCapabilityAndHostMountIsExplainedInTheDeploymentGuide() throws IOException {
     String guide =
         section(Files.readString(REPOSITORY.resolve("docs/deployment.md")), "## Security model");
