@@ -1,11 +1,13 @@
 package io.gadgetexporter.agent;
 
+import io.gadgetexporter.gadget.KernelLockdown;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Checks, before anything is loaded, what every gadget needs from the host, so a user reads what is
@@ -19,18 +21,35 @@ public final class Preflight {
   private final Path procSelfStatus;
   private final Path vmlinuxBtf;
   private final List<Path> tracefsEvents;
+  private final Path mountinfo;
+  private final Path lockdown;
 
-  Preflight(Path procSelfStatus, Path vmlinuxBtf, List<Path> tracefsEvents) {
+  /**
+   * @param tracefsEvents where tracefs' {@code events} directory may be; the parent of each is
+   *     where tracefs would be mounted
+   * @param mountinfo {@code /proc/self/mountinfo}, to tell an empty tracefs from none
+   * @param lockdown securityfs' lockdown file ({@link KernelLockdown#FILE})
+   */
+  Preflight(
+      Path procSelfStatus,
+      Path vmlinuxBtf,
+      List<Path> tracefsEvents,
+      Path mountinfo,
+      Path lockdown) {
     this.procSelfStatus = procSelfStatus;
     this.vmlinuxBtf = vmlinuxBtf;
     this.tracefsEvents = tracefsEvents;
+    this.mountinfo = mountinfo;
+    this.lockdown = lockdown;
   }
 
   public static Preflight forThisHost() {
     return new Preflight(
         Path.of("/proc/self/status"),
         Path.of("/sys/kernel/btf/vmlinux"),
-        List.of(Path.of("/sys/kernel/tracing/events"), Path.of("/sys/kernel/debug/tracing/events")));
+        List.of(Path.of("/sys/kernel/tracing/events"), Path.of("/sys/kernel/debug/tracing/events")),
+        Path.of("/proc/self/mountinfo"),
+        KernelLockdown.FILE);
   }
 
   /** Every problem found, each with its remedy; empty when the host can run gadgets. */
@@ -53,12 +72,67 @@ public final class Preflight {
               + " CONFIG_DEBUG_INFO_BTF=y (most distributions since 2020; 5.4 or newer)");
     }
     if (tracefsEvents.stream().noneMatch(Files::isDirectory)) {
-      problems.add(
-          "tracefs is not mounted, so tracepoints cannot be attached: mount it with"
-              + " `mount -t tracefs nodev /sys/kernel/tracing` (in a container, mount the host's"
-              + " /sys/kernel/tracing or /sys/kernel/debug)");
+      problems.add(tracefsProblem());
     }
     return problems;
+  }
+
+  /**
+   * Why tracefs has no events. Under lockdown in confidentiality mode the kernel creates no tracefs
+   * files at all: tracefs is mounted but empty, which "not mounted" would misname.
+   */
+  private String tracefsProblem() {
+    Optional<String> mode = KernelLockdown.mode(lockdown);
+    if (mode.isPresent() && mode.get().equals(KernelLockdown.CONFIDENTIALITY)) {
+      return "kernel lockdown is in confidentiality mode ("
+          + lockdown
+          + "): the kernel shows no tracepoints in tracefs and refuses BPF programs the reading of"
+          + " kernel memory, so the gadgets cannot run. "
+          + KernelLockdown.BOOT_ADVICE;
+    }
+    Optional<Path> mounted = mountedTracefs();
+    if (mounted.isPresent()) {
+      return "tracefs is mounted at "
+          + mounted.get()
+          + " but has no events directory: the kernel creates none under lockdown in"
+          + " confidentiality mode ("
+          + (mode.isPresent()
+              ? lockdown + " says " + mode.get()
+              : lockdown + " cannot be read here: check it on the node")
+          + "), or the kernel is built without tracepoints (CONFIG_TRACEPOINTS)";
+    }
+    return "tracefs is not mounted, so tracepoints cannot be attached: mount it with"
+        + " `mount -t tracefs nodev /sys/kernel/tracing` (in a container, mount the host's"
+        + " /sys/kernel/tracing or /sys/kernel/debug)";
+  }
+
+  /** The first of the places tracefs' events would be whose parent is a tracefs mount point. */
+  private Optional<Path> mountedTracefs() {
+    List<String> lines;
+    try {
+      lines = Files.readAllLines(mountinfo);
+    } catch (IOException | RuntimeException e) {
+      return Optional.empty();
+    }
+    for (Path events : tracefsEvents) {
+      String mountPoint = events.getParent().toString();
+      for (String line : lines) {
+        // id parent major:minor root mount-point options [optional...] - fstype source super
+        int dash = line.indexOf(" - ");
+        if (dash < 0) {
+          continue;
+        }
+        String[] before = line.substring(0, dash).split(" ");
+        String[] after = line.substring(dash + 3).split(" ");
+        if (before.length > 4
+            && before[4].replace("\\040", " ").equals(mountPoint)
+            && after.length > 0
+            && after[0].equals("tracefs")) {
+          return Optional.of(events.getParent());
+        }
+      }
+    }
+    return Optional.empty();
   }
 
   private BigInteger effectiveCapabilities() {

@@ -239,8 +239,7 @@ public final class GadgetInstance implements AutoCloseable {
             where()
                 + ": the kernel refused to load it: "
                 + e.getMessage()
-                // A verifier rejection also comes as EACCES: not a privilege problem then.
-                + (e.verifierLog().isEmpty() ? hint(e.errno()) : ""),
+                + loadHint(e, KernelLockdown.mode()),
             e);
       }
       programNames = object.programs().stream().map(BpfProgram::name).toList();
@@ -531,6 +530,16 @@ public final class GadgetInstance implements AutoCloseable {
 
   private String where() {
     return "instance '" + config.name() + "' (gadget " + gadget.name() + ")";
+  }
+
+  /**
+   * What a user can do about a refused load. A verifier rejection also comes as EACCES: not a
+   * privilege problem then, but its log may show the refusal kernel lockdown makes.
+   */
+  static String loadHint(BpfLoadException e, java.util.Optional<String> lockdownMode) {
+    return e.verifierLog().isEmpty()
+        ? hint(e.errno())
+        : KernelLockdown.explainLoadFailure(e.verifierLog(), lockdownMode);
   }
 
   /** What a user can do about the common kernel refusals. */

@@ -76,7 +76,12 @@ public final class GadgetSupport {
           return new Support(
               Verdict.UNKNOWN, "not allowed to load BPF programs here: " + e.getMessage(), notes);
         }
-        return new Support(Verdict.NO, "the kernel refuses to load it: " + e.getMessage(), notes);
+        return new Support(
+            Verdict.NO,
+            "the kernel refuses to load it: "
+                + e.getMessage()
+                + KernelLockdown.explainLoadFailure(e.verifierLog(), KernelLockdown.mode()),
+            notes);
       }
       Tracefs.ensureMounted();
       for (BpfProgram program : object.programs()) {
