@@ -11,12 +11,15 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
 
 /**
  * Holds the capability table of docs/security.md to the chart: for the default values, for every
@@ -112,9 +115,20 @@ class SecurityDocumentationTest {
   }
 
   @Test
-  void theDefaultValuesGrantWhatTheTableSays() {
-    // The chart's own defaults: the runtime hook and BPF statistics on, trace_exec and trace_open.
-    Scenario defaults = new Scenario(Hook.ON, true, Set.of("trace_open"));
+  @SuppressWarnings("unchecked")
+  void theDefaultValuesGrantWhatTheTableSays() throws IOException {
+    // The chart's own defaults: the runtime hook and BPF statistics on, the gadgets of its
+    // config.gadgets.
+    Map<String, Object> values =
+        (Map<String, Object>)
+            new Load(LoadSettings.builder().build())
+                .loadFromString(Files.readString(HelmChart.CHART.resolve("values.yaml")));
+    Set<String> gadgets = new TreeSet<>();
+    for (Object g : (List<?>) ((Map<?, ?>) values.get("config")).get("gadgets")) {
+      gadgets.add((String) ((Map<?, ?>) g).get("gadget"));
+    }
+    assertThat(gadgets).isNotEmpty();
+    Scenario defaults = new Scenario(Hook.ON, true, gadgets);
     assertThat(granted("")).isEqualTo(expected(defaults, "auto", "auto", "auto"));
   }
 

@@ -51,9 +51,9 @@ import org.snakeyaml.engine.v2.api.LoadSettings;
  * configuration by the loader and each instance's gadget; the chart's values key by key), and every
  * message quoted in a {@code log} block is made of the agent's own strings.
  *
- * <p>Conventions of the pages: a {@code log} block holds the agent's messages, {@code <…>} for what
- * varies; a {@code yaml} block is the agent's configuration, or the chart's values when it has a
- * top-level key of values.yaml.
+ * <p>Conventions of the pages: a {@code log} block holds the agent's messages, {@code <…>} for
+ * what varies; a {@code yaml} block is the agent's configuration, or the chart's values when it
+ * has a top-level key of values.yaml.
  */
 class TroubleshootingDocumentationTest {
   private static final Path REPOSITORY = GadgetBuild.repositoryRoot();
@@ -83,7 +83,8 @@ class TroubleshootingDocumentationTest {
       }
     }
     corpus = stringsOfTheCode();
-    chartValues = yamlMap(Files.readString(REPOSITORY.resolve("charts/gadget-exporter/values.yaml")));
+    chartValues =
+        yamlMap(Files.readString(REPOSITORY.resolve("charts/gadget-exporter/values.yaml")));
   }
 
   @Test
@@ -113,7 +114,7 @@ class TroubleshootingDocumentationTest {
     assertThat(named).as("metrics named in %s", doc).isNotEmpty();
     for (String name : named) {
       assertThat(exposedMetrics.contains(name) || bpfNames.contains(name))
-          .as("%s names %s: no metric the agent exposes (nor a name of bpf/include/gadget)", doc, name)
+          .as("%s names %s: no metric the agent exposes (nor a bpf/include/gadget name)", doc, name)
           .isTrue();
     }
   }
@@ -220,7 +221,8 @@ class TroubleshootingDocumentationTest {
 
   private static final Pattern BUILDER =
       Pattern.compile(
-          "\\.(counterBuilder|upDownCounterBuilder|gaugeBuilder|histogramBuilder)\\(\"(gadget\\.[a-z0-9_.]+)\"\\)");
+          "\\.(counterBuilder|upDownCounterBuilder|gaugeBuilder|histogramBuilder)"
+              + "\\(\"(gadget\\.[a-z0-9_.]+)\"\\)");
   private static final Pattern UNIT = Pattern.compile("\\.setUnit\\(\"([^\"]*)\"\\)");
 
   /** Telemetry's helper for per-instance counters: (meter, name, description..., unit, ...). */
@@ -253,7 +255,8 @@ class TroubleshootingDocumentationTest {
   /** The names Prometheus sees: each instrument built in the agent's Prometheus reader. */
   static Set<String> exposedMetricNames(List<Instrument> instruments) throws IOException {
     PrometheusMetricReader reader = PrometheusMetricReader.builder().build();
-    try (SdkMeterProvider provider = SdkMeterProvider.builder().registerMetricReader(reader).build()) {
+    try (SdkMeterProvider provider =
+        SdkMeterProvider.builder().registerMetricReader(reader).build()) {
       Meter meter = provider.get("documentation");
       for (Instrument i : instruments) {
         switch (i.kind()) {
@@ -309,7 +312,8 @@ class TroubleshootingDocumentationTest {
     }
     // Label values made from enum constants: READ_FAILED is reason="read_failed".
     for (Path file : javaSources()) {
-      Matcher m = Pattern.compile("\\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\\b").matcher(Files.readString(file));
+      Matcher m =
+          Pattern.compile("\\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\\b").matcher(Files.readString(file));
       while (m.find()) {
         out.append(m.group().toLowerCase(java.util.Locale.ROOT)).append('\n');
       }
@@ -336,7 +340,8 @@ class TroubleshootingDocumentationTest {
             .replace(" — ", "\n");
     List<String> out = new ArrayList<>();
     for (String p : cut.split("\n")) {
-      String t = p.replaceAll("^[\\s.,;:()'\"\\[\\]{}—…+-]+|[\\s.,;:()'\"\\[\\]{}—…+-]+$", "");
+      String edge = "[\\s.,;:()'\"\\[\\]{}—…+-]+";
+      String t = p.replaceAll("^" + edge + "|" + edge + "$", "");
       if (t.length() >= 10) {
         out.add(t);
       }
@@ -468,7 +473,8 @@ class TroubleshootingDocumentationTest {
   }
 
   private static List<Path> javaSources() throws IOException {
-    List<Path> all = new ArrayList<>(sources(REPOSITORY.resolve("exporter/src/main/java"), ".java"));
+    List<Path> all =
+        new ArrayList<>(sources(REPOSITORY.resolve("exporter/src/main/java"), ".java"));
     all.addAll(sources(REPOSITORY.resolve("jni/src/main/java"), ".java"));
     return all;
   }
