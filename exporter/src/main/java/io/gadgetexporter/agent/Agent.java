@@ -147,7 +147,12 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
             .start();
     for (Outcome o : execute(plan)) {
       if (o.failure().isPresent()) {
-        throw new AgentStartException(o.failure().get(), null);
+        if (!running.get(o.name()).config().optional()) {
+          throw new AgentStartException(o.failure().get(), null);
+        }
+        // Listed as failed, with why, in /api/v1/gadgets, /readyz and gadget_instances.
+        logger.warning(
+            "optional instance '" + o.name() + "' is not running; the agent runs without it");
       }
     }
     if (config.kubernetes().enabled() && config.kubernetes().traces()) {
@@ -410,6 +415,7 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
             was.logs(),
             was.metrics(),
             was.redact(),
+            was.optional(),
             was.keyPath(),
             was.location(),
             was.gadgetLocation());
@@ -643,7 +649,10 @@ public final class Agent implements InstanceLifecycle, AutoCloseable {
       GadgetInstance i = r.instance();
       if (r.source().equals(CONFIG_SOURCE)) {
         anyFromConfig = true;
-        ready &= i.state() == GadgetInstance.State.RUNNING;
+        // An optional instance the kernel refused does not keep the agent unready forever.
+        ready &=
+            i.state() == GadgetInstance.State.RUNNING
+                || (r.config().optional() && i.failure() != null);
       }
       detail.put(
           i.name(),

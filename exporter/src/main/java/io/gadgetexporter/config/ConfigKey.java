@@ -144,6 +144,7 @@ enum ConfigKey {
       "gadgets[].metrics[].value", "string", "none: a counter counts events; required otherwise"),
   METRIC_BUCKETS(
       "gadgets[].metrics[].buckets", "list of numbers", "latencies in seconds, 10µs to 10s"),
+  INSTANCE_OPTIONAL("gadgets[].optional", "boolean", "false"),
   INSTANCE_REDACT("gadgets[].redact", "list", "none"),
   INSTANCE_REDACT_FIELD("gadgets[].redact[].field", "string", "required"),
   INSTANCE_REDACT_PATTERN("gadgets[].redact[].pattern", "regular expression", "required"),

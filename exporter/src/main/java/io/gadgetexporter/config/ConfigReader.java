@@ -128,6 +128,14 @@ final class ConfigReader {
               join(keyPath, ConfigKey.NAME.leaf()),
               "is not set here: the instance is named '" + name + "' after its resource");
         }
+        if (t.getKeyNode() instanceof ScalarNode key
+            && key.getValue().equals(ConfigKey.INSTANCE_OPTIONAL.leaf())) {
+          problem(
+              key,
+              join(keyPath, ConfigKey.INSTANCE_OPTIONAL.leaf()),
+              "is not set here: a Trace's instance never stops the agent; when the kernel refuses"
+                  + " its gadget, the Trace's status says why");
+        }
       }
     }
     Optional<InstanceConfig> read = readInstance(node, keyPath);
@@ -142,6 +150,7 @@ final class ConfigReader {
         ic.logs(),
         ic.metrics(),
         ic.redact(),
+        ic.optional(),
         ic.keyPath(),
         ic.location(),
         ic.gadgetLocation());
@@ -1129,6 +1138,7 @@ final class ConfigReader {
     int problemsBefore = problems.size();
     List<RedactionRule> redact =
         readRedact(keys.get(ConfigKey.INSTANCE_REDACT), join(keyPath, ConfigKey.INSTANCE_REDACT.leaf()));
+    boolean optional = bool(keys, ConfigKey.INSTANCE_OPTIONAL, keyPath).orElse(false);
     if (gadget.isEmpty()
         || name.isEmpty()
         || selector.isEmpty()
@@ -1148,6 +1158,7 @@ final class ConfigReader {
             logs.get(),
             metrics.get(),
             redact,
+            optional,
             keyPath,
             location,
             gadget.get().location()));

@@ -26,6 +26,9 @@ import java.util.Optional;
  * @param logs whether and how each event becomes an OTLP log record
  * @param metrics the metrics derived from the events, beside the implicit event count
  * @param redact rules for this instance's fields, applied with the agent-wide ones
+ * @param optional whether the agent starts (and is ready) without this instance when the kernel
+ *     refuses its gadget (a gadget needing a newer kernel than some nodes have): it is then listed
+ *     as failed, with the reason, instead of stopping the start
  * @param keyPath {@code gadgets[i]}, for error messages
  * @param location the start of this instance's mapping in the file
  * @param gadgetLocation where {@code gadget:}'s value is written
@@ -39,6 +42,7 @@ public record InstanceConfig(
     LogsConfig logs,
     List<MetricConfig> metrics,
     List<RedactionRule> redact,
+    boolean optional,
     String keyPath,
     ConfigLocation location,
     ConfigLocation gadgetLocation) {

@@ -15,7 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -139,7 +138,7 @@ class GadgetsCommandTest {
         .containsPattern("failed_only +bool = false");
 
     // The same gadget with one hook this kernel does not have: as a required program...
-    Path source = copyWithSection(example, dir.resolve("src-required"), "sys_exit_unlinkat", "sys_exit_no_such_call");
+    Path source = GadgetBuild.copyWithTracepoint(example, dir.resolve("src-required"), "sys_exit_unlinkat", "sys_exit_no_such_call");
     Run required = run(GadgetBuild.make(source, dir.resolve("required")).toString());
     assertThat(required.exitCode()).isZero();
     assertThat(required.out())
@@ -147,7 +146,7 @@ class GadgetsCommandTest {
         .contains("tracepoint/syscalls/sys_exit_no_such_call cannot be attached");
 
     // ... and as an optional one: it runs without it, and says so.
-    Path optional = copyWithSection(example, dir.resolve("src-optional"), "sys_exit_rmdir", "sys_exit_no_such_call");
+    Path optional = GadgetBuild.copyWithTracepoint(example, dir.resolve("src-optional"), "sys_exit_rmdir", "sys_exit_no_such_call");
     Run withNote = run(GadgetBuild.make(optional, dir.resolve("optional")).toString());
     assertThat(withNote.out())
         .contains("— tracer, supported by this kernel")
@@ -163,24 +162,5 @@ class GadgetsCommandTest {
   @Test
   void anUnknownGadgetIsAUsageError() {
     assertThat(run("trace_nothing").exitCode()).isEqualTo(Main.EXIT_CONFIG);
-  }
-
-  private static Path copyWithSection(Path from, Path to, String tracepoint, String replacement)
-      throws Exception {
-    Files.createDirectories(to);
-    try (Stream<Path> files = Files.list(from)) {
-      for (Path f : files.filter(Files::isRegularFile).toList()) {
-        if (f.getFileName().toString().endsWith(".o")) {
-          continue;
-        }
-        String text = Files.readString(f);
-        Files.writeString(
-            to.resolve(f.getFileName()),
-            f.getFileName().toString().equals("program.bpf.c")
-                ? text.replace("tracepoint/syscalls/" + tracepoint, "tracepoint/syscalls/" + replacement)
-                : text);
-      }
-    }
-    return to;
   }
 }

@@ -229,7 +229,7 @@ class ConfigLoaderTest {
     assertThat(errors("gadgets:\n  - gadget: trace_exec\n    outputs: json\n"))
         .containsExactly(
             "config.yaml:3:5: gadgets[0].outputs: unknown key 'outputs'; expected one of: name,"
-                + " gadget, params, selector, logs, metrics, redact, ring_buffer");
+                + " gadget, params, selector, logs, metrics, optional, redact, ring_buffer");
   }
 
   @Test
@@ -238,7 +238,7 @@ class ConfigLoaderTest {
         .containsExactly(
             "config.yaml:3:5: gadgets[0].size: unknown key 'size'; 'size' belongs under"
                 + " gadgets[].ring_buffer; expected one of: name, gadget, params, selector,"
-                + " logs, metrics, redact, ring_buffer");
+                + " logs, metrics, optional, redact, ring_buffer");
   }
 
   @Test

@@ -40,4 +40,29 @@ public final class GadgetBuild {
     }
     return out;
   }
+
+  /**
+   * Copies a gadget's sources (not its built object), its program hooking {@code
+   * tracepoint/syscalls/<replacement>} where it hooked {@code <tracepoint>}: with a replacement
+   * this kernel lacks, a gadget the kernel refuses.
+   */
+  public static Path copyWithTracepoint(Path from, Path to, String tracepoint, String replacement)
+      throws IOException {
+    Files.createDirectories(to);
+    try (java.util.stream.Stream<Path> files = Files.list(from)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        if (f.getFileName().toString().endsWith(".o")) {
+          continue;
+        }
+        String text = Files.readString(f);
+        Files.writeString(
+            to.resolve(f.getFileName()),
+            f.getFileName().toString().equals("program.bpf.c")
+                ? text.replace(
+                    "tracepoint/syscalls/" + tracepoint, "tracepoint/syscalls/" + replacement)
+                : text);
+      }
+    }
+    return to;
+  }
 }

@@ -98,6 +98,13 @@ class TraceInstancesTest {
   }
 
   @Test
+  void optionalIsNotAllowedATracesInstanceFailsAloneAnyway() {
+    assertThat(problems("  gadget: trace_exec\n  optional: true\n"))
+        .anySatisfy(
+            l -> assertThat(l).startsWith("spec.optional: is not set here: a Trace's instance"));
+  }
+
+  @Test
   void nameIsNotAllowedTheTraceNamesTheInstance() {
     assertThat(problems("  name: exec\n  gadget: trace_exec\n"))
         .contains("spec.name: is not set here: the instance is named 'trace/t' after its resource");
