@@ -1,6 +1,7 @@
 package io.gadgetexporter.agent;
 
 import io.gadgetexporter.gadget.KernelLockdown;
+import io.gadgetexporter.linux.MountInfo;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.file.Files;
@@ -91,15 +92,25 @@ public final class Preflight {
           + KernelLockdown.BOOT_ADVICE;
     }
     Optional<Path> mounted = mountedTracefs();
+    if (mounted.isPresent() && mode.isPresent()) {
+      // Lockdown is ruled out (confidentiality was handled above).
+      return "tracefs is mounted at "
+          + mounted.get()
+          + " but has no events directory: the kernel is built without tracepoints"
+          + " (CONFIG_TRACEPOINTS), not locked down ("
+          + lockdown
+          + " says "
+          + mode.get()
+          + ")";
+    }
     if (mounted.isPresent()) {
       return "tracefs is mounted at "
           + mounted.get()
           + " but has no events directory: the kernel creates none under lockdown in"
           + " confidentiality mode ("
-          + (mode.isPresent()
-              ? lockdown + " says " + mode.get()
-              : lockdown + " cannot be read here: check it on the node")
-          + "), or the kernel is built without tracepoints (CONFIG_TRACEPOINTS)";
+          + lockdown
+          + " cannot be read here: check it on the node), or the kernel is built without"
+          + " tracepoints (CONFIG_TRACEPOINTS)";
     }
     return "tracefs is not mounted, so tracepoints cannot be attached: mount it with"
         + " `mount -t tracefs nodev /sys/kernel/tracing` (in a container, mount the host's"
@@ -108,26 +119,10 @@ public final class Preflight {
 
   /** The first of the places tracefs' events would be whose parent is a tracefs mount point. */
   private Optional<Path> mountedTracefs() {
-    List<String> lines;
-    try {
-      lines = Files.readAllLines(mountinfo);
-    } catch (IOException | RuntimeException e) {
-      return Optional.empty();
-    }
+    List<MountInfo.Mount> mounts = MountInfo.read(mountinfo);
     for (Path events : tracefsEvents) {
-      String mountPoint = events.getParent().toString();
-      for (String line : lines) {
-        // id parent major:minor root mount-point options [optional...] - fstype source super
-        int dash = line.indexOf(" - ");
-        if (dash < 0) {
-          continue;
-        }
-        String[] before = line.substring(0, dash).split(" ");
-        String[] after = line.substring(dash + 3).split(" ");
-        if (before.length > 4
-            && before[4].replace("\\040", " ").equals(mountPoint)
-            && after.length > 0
-            && after[0].equals("tracefs")) {
+      for (MountInfo.Mount m : mounts) {
+        if (m.fsType().equals("tracefs") && m.mountPoint().equals(events.getParent())) {
           return Optional.of(events.getParent());
         }
       }

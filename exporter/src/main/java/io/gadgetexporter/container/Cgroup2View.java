@@ -1,5 +1,6 @@
 package io.gadgetexporter.container;
 
+import io.gadgetexporter.linux.MountInfo;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -47,26 +48,12 @@ record Cgroup2View(Optional<Path> mount, int levelsAbove, List<String> nsRoot) {
   static Cgroup2View of(Path proc) {
     Path chosen = null;
     int levels = -1;
-    try {
-      for (String line : Files.readAllLines(proc.resolve("self/mountinfo"))) {
-        // id parent major:minor root mountpoint options [optional...] - fstype source super
-        int dash = line.indexOf(" - ");
-        if (dash < 0) {
-          continue;
-        }
-        String[] after = line.substring(dash + 3).split(" ");
-        String[] before = line.substring(0, dash).split(" ");
-        if (after.length == 0 || !after[0].equals("cgroup2") || before.length <= 4) {
-          continue;
-        }
-        int up = levelsUp(before[3]);
-        if (up > levels) { // -1 (a subtree) is never chosen
-          levels = up;
-          chosen = Path.of(unescape(before[4]));
-        }
+    for (MountInfo.Mount m : MountInfo.read(proc.resolve("self/mountinfo"))) {
+      int up = m.fsType().equals("cgroup2") ? levelsUp(m.root()) : -1;
+      if (up > levels) { // -1 (a subtree, or not cgroup2) is never chosen
+        levels = up;
+        chosen = m.mountPoint();
       }
-    } catch (IOException | RuntimeException e) {
-      return NONE;
     }
     if (chosen == null) {
       return NONE;
@@ -189,7 +176,4 @@ record Cgroup2View(Optional<Path> mount, int levelsAbove, List<String> nsRoot) {
     return List.of();
   }
 
-  private static String unescape(String mountinfoField) {
-    return mountinfoField.replace("\\040", " ");
-  }
 }

@@ -1,5 +1,6 @@
 package io.gadgetexporter.gadget;
 
+import io.gadgetexporter.linux.MountInfo;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +27,12 @@ public final class Tracefs {
     }
     if (!Files.isDirectory(MOUNT_POINT)) {
       return; // a kernel without tracefs: the attach error will say so
+    }
+    if (MountInfo.read(Path.of("/proc/self/mountinfo")).stream()
+        .anyMatch(m -> m.fsType().equals("tracefs") && m.mountPoint().equals(MOUNT_POINT))) {
+      // Mounted but empty (lockdown in confidentiality mode, no CONFIG_TRACEPOINTS): a second
+      // mount would be as empty; Preflight says why.
+      return;
     }
     try {
       Process p =

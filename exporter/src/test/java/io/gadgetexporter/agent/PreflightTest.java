@@ -117,6 +117,26 @@ class PreflightTest {
   }
 
   @Test
+  void anEmptyMountedTracefsWithLockdownRuledOutBlamesTheKernelBuild() throws IOException {
+    Files.delete(tracing.resolve("events"));
+    write("sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
+    write(
+        "proc/self/mountinfo",
+        "1017 22 0:13 / " + tracing + " rw,nosuid - tracefs tracefs rw\n");
+
+    assertThat(preflight().problems())
+        .singleElement()
+        .asString()
+        .isEqualTo(
+            "tracefs is mounted at "
+                + tracing
+                + " but has no events directory: the kernel is built without tracepoints"
+                + " (CONFIG_TRACEPOINTS), not locked down ("
+                + lockdown
+                + " says integrity)");
+  }
+
+  @Test
   void integrityLockdownIsNoProblem() throws IOException {
     write("sys/kernel/security/lockdown", "none [integrity] confidentiality\n");
 
