@@ -28,8 +28,8 @@ public final class KernelLockdown {
   /** A running kernel can raise its lockdown, never lower it: the fix is at boot. */
   public static final String BOOT_ADVICE =
       "Lockdown can only be raised while the kernel runs: boot the node without"
-          + " lockdown=confidentiality (the kernel command line, or a kernel built with"
-          + " CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY); integrity mode lets the gadgets run";
+          + " lockdown=confidentiality on the kernel command line, with a kernel not built with"
+          + " CONFIG_LOCK_DOWN_KERNEL_FORCE_CONFIDENTIALITY; integrity mode lets the gadgets run";
 
   /**
    * The verifier's refusal of a kernel-memory read helper: "program of this type cannot use helper

@@ -79,6 +79,8 @@ class DashboardsTest {
       for (JsonObject v : variables.values()) {
         if (v.getString("type").equals("query")) {
           assertThat(v.getJsonObject("datasource").getString("uid")).isEqualTo("${datasource}");
+          // The test runs `definition`; Grafana runs `query.query`.
+          assertThat(v.getJsonObject("query").getString("query")).isEqualTo(v.getString("definition"));
           assertThat(v.getString("allValue")).as("All must match series without the label").isEqualTo(".*");
           assertThat(usedVariables(v.getString("definition")))
               .as("variable %s refers to variables defined before it", v.getString("name"))
@@ -98,6 +100,18 @@ class DashboardsTest {
         assertThat(p.getString("description")).as(p.getString("title")).isNotBlank();
         assertThat(p.getJsonObject("datasource").getString("uid")).isEqualTo("${datasource}");
         assertThat(p.getJsonArray("targets")).as(p.getString("title")).isNotEmpty();
+        if (p.getString("type").equals("table")) {
+          // Each column a table renames is a label its query groups by.
+          String expr = targets(p).get(0).getString("expr");
+          JsonObject rename =
+              p.getJsonArray("transformations").getJsonObject(0).getJsonObject("options")
+                  .getJsonObject("renameByName");
+          for (String label : rename.fieldNames()) {
+            if (!label.equals("Value")) {
+              assertThat(expr).as(p.getString("title")).containsPattern("by \\([^)]*\\b" + label + "\\b");
+            }
+          }
+        }
         for (JsonObject t : targets(p)) {
           assertThat(t.getString("expr")).isNotBlank();
           Set<String> used = usedVariables(t.getString("expr"));
@@ -167,12 +181,11 @@ class DashboardsTest {
             for (JsonObject t : targets(p)) {
               String expr = substitute(t.getString("expr"), all);
               String what = e.getKey() + " / " + p.getString("title") + " / " + t.getString("refId");
-              List<PrometheusServer.Sample> result =
-                  prometheus.awaitQuery(
-                      expr,
-                      r -> r.stream().anyMatch(s -> Double.isFinite(s.value())),
-                      Duration.ofSeconds(60));
-              assertThat(result).as(what).isNotEmpty();
+              // awaitQuery fails, naming the query, when none comes.
+              prometheus.awaitQuery(
+                  expr,
+                  r -> r.stream().anyMatch(s -> Double.isFinite(s.value())),
+                  Duration.ofSeconds(60));
               checked.add(what);
             }
           }
@@ -182,18 +195,34 @@ class DashboardsTest {
         // the node, namespace and pod chosen as a user would (Grafana puts the value itself).
         Map<String, String> thePod = new LinkedHashMap<>(all);
         thePod.putAll(Map.of("node", "gx-node", "namespace", "shop", "pod", "web-7f9c"));
+        // Both rounds' failures: the count over the range starts a series from 0, where
+        // increase() would miss the first round's (the series' first sample already holds it).
         assertThat(
                 prometheus.query(
                     substitute(target("overview.json", "Failed execs").getString("expr"), thePod)))
-            .extracting(s -> s.labels().get("process_exec_ret"))
-            .containsOnly("ENOENT");
+            .extracting(s -> s.labels().get("process_exec_ret") + "=" + s.value())
+            .containsExactly("ENOENT=2.0");
+        // (cat fails more opens than its argument: as many as the counter holds, all of them.)
+        double catFailures =
+            prometheus
+                .query(
+                    "sum(file_opens_total{k8s_pod_name=\"web-7f9c\", process_executable_name=\"cat\","
+                        + " file_open_error=\"ENOENT\"})")
+                .get(0)
+                .value();
+        assertThat(catFailures).isGreaterThanOrEqualTo(2);
         assertThat(
                 prometheus.query(
                     substitute(
                         target("overview.json", "Top failing opens").getString("expr"), thePod)))
             .extracting(
-                s -> s.labels().get("process_executable_name") + " " + s.labels().get("file_open_error"))
-            .containsOnly("cat ENOENT");
+                s ->
+                    s.labels().get("process_executable_name")
+                        + " "
+                        + s.labels().get("file_open_error")
+                        + "="
+                        + s.value())
+            .containsExactly("cat ENOENT=" + catFailures);
         assertThat(
                 prometheus.query(
                     substitute(target("overview.json", "Failed connects").getString("expr"), all)))
@@ -202,8 +231,8 @@ class DashboardsTest {
                 prometheus.query(
                     substitute(
                         target("overview.json", "Top names not found").getString("expr"), all)))
-            .extracting(s -> s.labels().get("dns_question_name"))
-            .containsExactly("nx.gx-dashboard.test");
+            .extracting(s -> s.labels().get("dns_question_name") + "=" + s.value())
+            .containsExactly("nx.gx-dashboard.test=2.0");
       }
     }
   }
