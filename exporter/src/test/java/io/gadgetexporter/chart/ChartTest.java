@@ -25,22 +25,12 @@ import io.fabric8.kubernetes.api.model.rbac.ClusterRole;
 import io.fabric8.kubernetes.api.model.rbac.ClusterRoleBinding;
 import io.fabric8.kubernetes.api.model.rbac.PolicyRule;
 import io.gadgetexporter.cli.Main;
+import io.gadgetexporter.config.AgentAcceptance;
 import io.gadgetexporter.config.AgentConfig;
-import io.gadgetexporter.config.ConfigLoader;
 import io.gadgetexporter.config.InstanceConfig;
-import io.gadgetexporter.container.ContainerCollection;
 import io.gadgetexporter.container.RuntimeState;
-import io.gadgetexporter.export.EventMetrics;
-import io.gadgetexporter.export.LogOutput;
 import io.gadgetexporter.export.testing.TestCertificates;
-import io.gadgetexporter.gadget.BootClock;
-import io.gadgetexporter.gadget.EventSchema;
-import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.Gadget;
-import io.gadgetexporter.gadget.GadgetCatalog;
-import io.gadgetexporter.gadget.GadgetInstance;
-import io.gadgetexporter.gadget.Redaction;
-import io.opentelemetry.api.logs.LoggerProvider;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -844,37 +834,8 @@ serviceAccount: {annotations: {example.com/role: agent}}
 
   // ---- the agent's own checks
 
-  /** What the agent checks before it starts: the file, then each instance against its gadget. */
   private static AgentConfig acceptedByTheAgent(String configYaml) {
-    AgentConfig config = ConfigLoader.parse(configYaml, "config.yaml", NODE_ENV);
-    GadgetCatalog catalog = GadgetCatalog.builtIn();
-    for (InstanceConfig ic : config.gadgets()) {
-      Gadget g =
-          catalog
-              .find(ic.gadget())
-              .orElseThrow(() -> new AssertionError("no gadget " + ic.gadget()));
-      EventSchema schema = EventSchema.of(g);
-      Redaction redaction = Redaction.compile(schema, config.redact(), ic.redact());
-      EventMetrics.compile(ic, g.name(), schema, g.spec().eventName(), config.metrics(), () -> 0L);
-      if (ic.logs().enabled()) {
-        LogOutput.compile(
-            ic.logs(),
-            ic.name(),
-            g.name(),
-            schema,
-            g.spec().eventName(),
-            LoggerProvider.noop().get("none"));
-      }
-      new GadgetInstance(
-              ic,
-              g,
-              EventSink.NONE,
-              BootClock.system(),
-              new ContainerCollection(0, System::nanoTime),
-              redaction)
-          .close();
-    }
-    return config;
+    return AgentAcceptance.check(configYaml, "config.yaml", NODE_ENV);
   }
 
   // ---- helpers

@@ -3,16 +3,8 @@ package io.gadgetexporter.config;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
-import io.gadgetexporter.container.ContainerCollection;
 import io.gadgetexporter.export.EventMetrics;
-import io.gadgetexporter.gadget.BootClock;
-import io.gadgetexporter.gadget.EventSchema;
-import io.gadgetexporter.gadget.EventSink;
-import io.gadgetexporter.gadget.Gadget;
 import io.gadgetexporter.gadget.GadgetBuild;
-import io.gadgetexporter.gadget.GadgetCatalog;
-import io.gadgetexporter.gadget.GadgetInstance;
-import io.gadgetexporter.gadget.Redaction;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -397,24 +389,7 @@ class TroubleshootingDocumentationTest {
   // ---- the agent's configuration
 
   private void acceptedByTheAgent(String configYaml, String where) {
-    assertThatCode(
-            () -> {
-              AgentConfig config = ConfigLoader.parse(configYaml, where, NODE_ENV);
-              GadgetCatalog catalog = GadgetCatalog.builtIn();
-              for (InstanceConfig ic : config.gadgets()) {
-                Gadget g = catalog.find(ic.gadget()).orElseThrow();
-                Redaction redaction =
-                    Redaction.compile(EventSchema.of(g), config.redact(), ic.redact());
-                new GadgetInstance(
-                        ic,
-                        g,
-                        EventSink.NONE,
-                        BootClock.system(),
-                        new ContainerCollection(0, System::nanoTime),
-                        redaction)
-                    .close();
-              }
-            })
+    assertThatCode(() -> AgentAcceptance.check(configYaml, where, NODE_ENV))
         .as("example in %s:%n%s", where, configYaml)
         .doesNotThrowAnyException();
   }
