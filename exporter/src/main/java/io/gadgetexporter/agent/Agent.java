@@ -41,7 +41,8 @@ import java.util.function.Supplier;
  * The running agent: its gadget instances, metrics and HTTP server.
  *
  * <p>Start-up is all or nothing: a configuration the gadgets reject, or a kernel that refuses one,
- * stops the start with a message and leaves nothing loaded. Afterwards instances come and go one
+ * stops the start with a message and leaves nothing loaded; only an instance marked {@code
+ * optional} that the kernel refuses is kept as failed, and readiness does not wait for it. Afterwards instances come and go one
  * source at a time ({@link InstanceLifecycle}): the config file on reload, each Trace resource; an
  * instance that does not change keeps running untouched, with its counters.
  */
