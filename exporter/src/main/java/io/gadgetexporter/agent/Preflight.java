@@ -120,14 +120,10 @@ public final class Preflight {
   /** The first of the places tracefs' events would be whose parent is a tracefs mount point. */
   private Optional<Path> mountedTracefs() {
     List<MountInfo.Mount> mounts = MountInfo.read(mountinfo);
-    for (Path events : tracefsEvents) {
-      for (MountInfo.Mount m : mounts) {
-        if (m.fsType().equals("tracefs") && m.mountPoint().equals(events.getParent())) {
-          return Optional.of(events.getParent());
-        }
-      }
-    }
-    return Optional.empty();
+    return tracefsEvents.stream()
+        .map(Path::getParent)
+        .filter(at -> mounts.stream().anyMatch(m -> m.is("tracefs", at)))
+        .findFirst();
   }
 
   private BigInteger effectiveCapabilities() {

@@ -120,21 +120,18 @@ final class ConfigReader {
       throwIfProblems();
     }
     Node node = document.get();
+    // Keys of a config file's instance that a Trace's spec leaves out, and why.
+    Map<String, String> notHere =
+        Map.of(
+            ConfigKey.NAME.leaf(),
+            "is not set here: the instance is named '" + name + "' after its resource",
+            ConfigKey.INSTANCE_OPTIONAL.leaf(),
+            "is not set here: a Trace's instance never stops the agent; when the kernel refuses"
+                + " its gadget, the Trace's status says why");
     if (node instanceof MappingNode mapping) {
       for (NodeTuple t : mapping.getValue()) {
-        if (t.getKeyNode() instanceof ScalarNode key && key.getValue().equals(ConfigKey.NAME.leaf())) {
-          problem(
-              key,
-              join(keyPath, ConfigKey.NAME.leaf()),
-              "is not set here: the instance is named '" + name + "' after its resource");
-        }
-        if (t.getKeyNode() instanceof ScalarNode key
-            && key.getValue().equals(ConfigKey.INSTANCE_OPTIONAL.leaf())) {
-          problem(
-              key,
-              join(keyPath, ConfigKey.INSTANCE_OPTIONAL.leaf()),
-              "is not set here: a Trace's instance never stops the agent; when the kernel refuses"
-                  + " its gadget, the Trace's status says why");
+        if (t.getKeyNode() instanceof ScalarNode key && notHere.containsKey(key.getValue())) {
+          problem(key, join(keyPath, key.getValue()), notHere.get(key.getValue()));
         }
       }
     }

@@ -20,6 +20,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -470,8 +471,8 @@ public final class GadgetInstance implements AutoCloseable {
    * A snapshot gadget's iterators: {@link SnapshotSource#take} for a snapshot now, and its
    * counters. Empty for another gadget, and until the instance has started.
    */
-  public java.util.Optional<SnapshotSource> snapshots() {
-    return java.util.Optional.ofNullable(snapshots);
+  public Optional<SnapshotSource> snapshots() {
+    return Optional.ofNullable(snapshots);
   }
 
   /** The selector in force. */
@@ -517,9 +518,9 @@ public final class GadgetInstance implements AutoCloseable {
    * socket could not be opened (retried), and the failed opens. Empty for a gadget without socket
    * filters, and until the instance has started.
    */
-  public java.util.Optional<SocketFilters> socketFilters() {
+  public Optional<SocketFilters> socketFilters() {
     NetnsSockets s = netnsSockets;
-    return s == null ? java.util.Optional.empty() : java.util.Optional.of(s.status());
+    return s == null ? Optional.empty() : Optional.of(s.status());
   }
 
   /** Mount namespaces in the instance's kernel filter map. */
@@ -536,7 +537,7 @@ public final class GadgetInstance implements AutoCloseable {
    * What a user can do about a refused load. A verifier rejection also comes as EACCES: not a
    * privilege problem then, but its log may show the refusal kernel lockdown makes.
    */
-  static String loadHint(BpfLoadException e, java.util.Optional<String> lockdownMode) {
+  static String loadHint(BpfLoadException e, Optional<String> lockdownMode) {
     return e.verifierLog().isEmpty()
         ? hint(e.errno())
         : KernelLockdown.explainLoadFailure(e.verifierLog(), lockdownMode);

@@ -41,6 +41,9 @@ public final class KernelLockdown {
       Pattern.compile(
           "(?:cannot use helper|unknown func) (bpf_probe_read(?:_kernel)?(?:_str)?)#\\d+");
 
+  /** The bracketed word of the file: the mode in force. */
+  private static final Pattern MODE = Pattern.compile("\\[([a-z]+)]");
+
   private KernelLockdown() {}
 
   /** The mode in force on this host; empty when {@link #FILE} cannot be read. */
@@ -60,7 +63,7 @@ public final class KernelLockdown {
     } catch (IOException | RuntimeException e) {
       return Optional.empty();
     }
-    Matcher m = Pattern.compile("\\[([a-z]+)]").matcher(text);
+    Matcher m = MODE.matcher(text);
     return m.find() ? Optional.of(m.group(1)) : Optional.empty();
   }
 

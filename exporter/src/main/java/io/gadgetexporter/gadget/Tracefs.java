@@ -29,7 +29,7 @@ public final class Tracefs {
       return; // a kernel without tracefs: the attach error will say so
     }
     if (MountInfo.read(Path.of("/proc/self/mountinfo")).stream()
-        .anyMatch(m -> m.fsType().equals("tracefs") && m.mountPoint().equals(MOUNT_POINT))) {
+        .anyMatch(m -> m.is("tracefs", MOUNT_POINT))) {
       // Mounted but empty (lockdown in confidentiality mode, no CONFIG_TRACEPOINTS): a second
       // mount would be as empty; Preflight says why.
       return;

@@ -17,7 +17,12 @@ public final class MountInfo {
    * @param root the mount's root within its file system; for cgroup mounts relative to the reader's
    *     cgroup namespace, so {@code /../..} for the host's hierarchy seen from a pod
    */
-  public record Mount(String root, Path mountPoint, String fsType) {}
+  public record Mount(String root, Path mountPoint, String fsType) {
+    /** Whether this is a mount of a {@code fsType} file system at {@code at}. */
+    public boolean is(String type, Path at) {
+      return fsType.equals(type) && mountPoint.equals(at);
+    }
+  }
 
   private MountInfo() {}
 
