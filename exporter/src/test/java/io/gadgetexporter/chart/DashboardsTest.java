@@ -11,6 +11,7 @@ import io.gadgetexporter.container.testing.Runc;
 import io.gadgetexporter.export.testing.PrometheusServer;
 import io.gadgetexporter.gadget.EventSink;
 import io.gadgetexporter.gadget.GadgetCatalog;
+import io.gadgetexporter.gadget.dns.DnsPeer;
 import io.gadgetexporter.gadget.dns.DnsWire;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -376,14 +377,11 @@ class DashboardsTest {
         .orElseThrow(() -> new AssertionError("no panel " + title + " in " + dashboard));
   }
 
-  /**
-   * A DNS server on a free port of 127.0.0.1 (answers A with 10.1.2.3, names starting with
-   * {@code nx.} with NXDOMAIN), and the client that asks it.
-   */
+  /** {@link DnsPeer}'s responder on a free port of 127.0.0.1, and the client that asks it. */
   private static final class DnsResponder implements AutoCloseable {
     private final DatagramSocket server =
         new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
-    private final Thread thread = new Thread(this::serve, "dns-responder");
+    private final Thread thread = new Thread(() -> DnsPeer.serve(server), "dns-responder");
 
     DnsResponder() throws IOException {
       thread.setDaemon(true);
@@ -400,25 +398,6 @@ class DashboardsTest {
         byte[] q = DnsWire.query(4242, name, type);
         client.send(new DatagramPacket(q, q.length, server.getLocalSocketAddress()));
         client.receive(new DatagramPacket(new byte[512], 512));
-      }
-    }
-
-    private void serve() {
-      byte[] buf = new byte[512];
-      while (!server.isClosed()) {
-        try {
-          DatagramPacket p = new DatagramPacket(buf, buf.length);
-          server.receive(p);
-          byte[] query = java.util.Arrays.copyOf(buf, p.getLength());
-          String name = DnsWire.questionName(query, query.length);
-          byte[] response =
-              name.startsWith("nx.")
-                  ? DnsWire.response(query, DnsWire.NXDOMAIN, List.of())
-                  : DnsWire.response(query, 0, List.of(new byte[] {10, 1, 2, 3}));
-          server.send(new DatagramPacket(response, response.length, p.getSocketAddress()));
-        } catch (IOException e) {
-          return; // closed
-        }
       }
     }
 

@@ -77,9 +77,13 @@ public final class DnsPeer {
     }
   }
 
-  private static void serve(DatagramSocket server) {
+  /**
+   * Answers what {@code server} receives, as the class comment says, until it is closed (also
+   * used in-process by tests that need a resolver and no namespace of its own).
+   */
+  public static void serve(DatagramSocket server) {
     byte[] buf = new byte[512];
-    while (true) {
+    while (!server.isClosed()) {
       try {
         DatagramPacket p = new DatagramPacket(buf, buf.length);
         server.receive(p);
