@@ -43,4 +43,11 @@ public final class RecordingSink implements EventSink {
   public Recorded await(Predicate<Recorded> test, Duration timeout) throws InterruptedException {
     return events.await(test, timeout);
   }
+
+  /** Waits for an event about a packet of {@code peer}'s connection from its client to its server. */
+  public Recorded awaitClientToServer(NetnsPeer peer, Duration timeout) throws InterruptedException {
+    String client = peer.clientEndpoint();
+    String server = peer.serverEndpoint();
+    return await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), timeout);
+  }
 }

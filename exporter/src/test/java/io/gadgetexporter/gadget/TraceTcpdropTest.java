@@ -37,10 +37,7 @@ class TraceTcpdropTest {
       try (NetnsPeer peer = NetnsPeer.start(address)) {
         peer.dropToServerPort("input");
         peer.send();
-        String client = peer.clientEndpoint();
-        String server = peer.serverEndpoint();
-        RecordingSink.Recorded e =
-            sink.await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), WAIT);
+        RecordingSink.Recorded e = sink.awaitClientToServer(peer, WAIT);
         assertThat(e.text("reason")).isEqualTo("NETFILTER_DROP");
         assertThat(e.value("reason")).isEqualTo(kernelValue("SKB_DROP_REASON_NETFILTER_DROP"));
         assertThat(e.text("tcpflags")).isEqualTo("PSH|ACK");
@@ -62,10 +59,7 @@ class TraceTcpdropTest {
       try (NetnsPeer peer = NetnsPeer.start(address)) {
         peer.dropToServerPort("output");
         peer.send();
-        String client = peer.clientEndpoint();
-        String server = peer.serverEndpoint();
-        RecordingSink.Recorded e =
-            sink.await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), WAIT);
+        RecordingSink.Recorded e = sink.awaitClientToServer(peer, WAIT);
         assertThat(e.text("reason")).isEqualTo("NETFILTER_DROP");
         assertThat(e.text("tcpflags")).isEqualTo("PSH|ACK");
         assertThat(e.text("state")).isEqualTo("ESTABLISHED");

@@ -25,10 +25,7 @@ class TraceTcpretransTest {
         peer.dropToServerPort("input");
         peer.send();
         // Retransmitted from the RTO timer (softirq): the process is the socket's owner.
-        String client = peer.clientEndpoint();
-        String server = peer.serverEndpoint();
-        RecordingSink.Recorded e =
-            sink.await(r -> client.equals(r.text("src")) && server.equals(r.text("dst")), WAIT);
+        RecordingSink.Recorded e = sink.awaitClientToServer(peer, WAIT);
         assertThat(e.value("pid")).isEqualTo(peer.pid());
         assertThat(e.text("comm")).isEqualTo("java");
         assertThat(e.value("netns_id")).isEqualTo(peer.netnsId());
